@@ -1,0 +1,239 @@
+//! The `evaluate` contract: one JSON document in, one out (`spec/evaluate-contract.md`).
+//!
+//! [`evaluate`] drives a [`LoginFlow`] with everything the input holds: the key set is what
+//! the tenant's key endpoint serves, and the `arm` snapshot is what ARM answers (a path that
+//! is absent answered 404). Malformed input is an [`InputError`] naming the field; a login
+//! that Vault refuses is a normal [`Output`] with `allowed: false`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::decision::Output;
+use crate::fields::FieldError;
+use crate::flow::{KeyFetchError, LoginContext, LoginFlow, Profile, Step};
+use crate::keys::KeySet;
+use crate::login::LoginRequest;
+use crate::resources::ArmAnswer;
+use crate::role::Role;
+
+/// Inputs larger than this are refused (a real input is a few KiB).
+pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Input that cannot be evaluated: names the field and says what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// Dotted path of the offending member (`now`, `role.token_ttl`, `input`).
+    pub field: String,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl From<FieldError> for InputError {
+    fn from(e: FieldError) -> Self {
+        InputError::new(e.field, e.message)
+    }
+}
+
+/// A parsed `evaluate` input.
+#[derive(Debug, Clone)]
+pub struct EvaluateInput {
+    pub context: LoginContext,
+    /// `Ok` key set, or what go-oidc would say about the key endpoint's answer.
+    pub keys: Result<KeySet, KeyFetchError>,
+    pub arm: BTreeMap<String, ArmAnswer>,
+}
+
+impl EvaluateInput {
+    /// Parses the input document.
+    pub fn from_json(v: &Value) -> Result<EvaluateInput, InputError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| InputError::new("input", "expected a JSON object"))?;
+        let now = match obj.get("now") {
+            None | Some(Value::Null) => {
+                return Err(InputError::new(
+                    "now",
+                    "required: the evaluation time in Unix seconds",
+                ))
+            }
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(i) => i,
+                None => match n.as_f64() {
+                    Some(f) if f.is_finite() && f.abs() < 9.2e18 => f.trunc() as i64,
+                    _ => return Err(InputError::new("now", "must be Unix seconds (an integer)")),
+                },
+            },
+            Some(_) => return Err(InputError::new("now", "must be Unix seconds (an integer)")),
+        };
+        let profile = match obj.get("profile") {
+            None | Some(Value::Null) => Profile::Vault,
+            Some(Value::String(s)) => Profile::parse(s).ok_or_else(|| {
+                InputError::new("profile", format!("unknown profile {} (known: \"vault\")", crate::gocompat::quote(s)))
+            })?,
+            Some(_) => return Err(InputError::new("profile", "must be a string")),
+        };
+        let config = match obj.get("config") {
+            None | Some(Value::Null) => Config::default(),
+            Some(c) => Config::from_json(c)?,
+        };
+        let login = match obj.get("login") {
+            None | Some(Value::Null) => LoginRequest::default(),
+            Some(l) => LoginRequest::from_json(l)?,
+        };
+        let mut roles = BTreeMap::new();
+        match (obj.get("role"), obj.get("roles")) {
+            (Some(r), _) if !r.is_null() => {
+                let role = Role::from_json(r, &login.role).map_err(|e| with_prefix(e, "role"))?;
+                roles.insert(role.name.clone(), role);
+            }
+            (_, Some(Value::Object(map))) => {
+                for (name, r) in map {
+                    let role = Role::from_json(r, name)
+                        .map_err(|e| with_prefix(e, &format!("roles.{name}")))?;
+                    // The map key is the role's name, whatever the body says.
+                    let mut role = role;
+                    role.name = name.to_lowercase();
+                    roles.insert(role.name.clone(), role);
+                }
+            }
+            (_, Some(Value::Null)) | (_, None) => {}
+            (_, Some(_)) => return Err(InputError::new("roles", "expected an object of role name → role")),
+        }
+        let keys = match obj.get("keys") {
+            None | Some(Value::Null) => Ok(KeySet::default()),
+            Some(Value::String(text)) => KeySet::from_jwks_str(text).map_err(|e| KeyFetchError::decode(&e, text)),
+            Some(k) => KeySet::from_jwks(k).map_err(|e| KeyFetchError::decode(&e, &k.to_string())),
+        };
+        let mut arm = BTreeMap::new();
+        match obj.get("arm") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                for (path, body) in map {
+                    let key = path.split('?').next().unwrap_or(path);
+                    let key = strip_arm_host(key);
+                    arm.insert(key.to_lowercase(), ArmAnswer::from_snapshot(body));
+                }
+            }
+            Some(_) => return Err(InputError::new("arm", "expected an object of resource path → ARM response body")),
+        }
+        let remote_addr = match obj.get("remote_addr") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(InputError::new("remote_addr", "must be a string")),
+        };
+        let skip_signature = match obj.get("skip_signature") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(InputError::new("skip_signature", "must be true or false")),
+        };
+        Ok(EvaluateInput {
+            context: LoginContext {
+                config,
+                roles,
+                login,
+                now,
+                remote_addr,
+                profile,
+                skip_signature,
+            },
+            keys,
+            arm,
+        })
+    }
+
+    /// Runs the flow to its decision with the facts of the input.
+    pub fn evaluate(self) -> Output {
+        let mut flow = LoginFlow::new(self.context).arm_snapshot(self.arm);
+        let mut keys = Some(self.keys);
+        // Bounded: the flow asks for keys at most once and never for ARM in snapshot mode.
+        for _ in 0..4 {
+            match flow.next() {
+                Step::Done(out) => return *out,
+                Step::NeedKeys => {
+                    let k = keys.take().unwrap_or_else(|| Ok(KeySet::default()));
+                    flow.provide_keys(k);
+                }
+                Step::NeedArm(reqs) => {
+                    for r in reqs {
+                        flow.provide_arm(&r.path, ArmAnswer::NotFound);
+                    }
+                }
+            }
+        }
+        match flow.next() {
+            Step::Done(out) => *out,
+            _ => Output {
+                allowed: false,
+                status: 500,
+                error: Some("internal error: the login flow did not settle".into()),
+                auth: None,
+                checks: Vec::new(),
+                claims: None,
+                arm_requests: Vec::new(),
+                profile: "vault".into(),
+                decode_only: false,
+            },
+        }
+    }
+}
+
+/// ARM paths may be pasted as full URLs; keep the path.
+fn strip_arm_host(key: &str) -> &str {
+    match key.find("://") {
+        Some(i) => {
+            let rest = &key[i + 3..];
+            rest.find('/').map(|j| &rest[j..]).unwrap_or("/")
+        }
+        None => key,
+    }
+}
+
+fn with_prefix(e: FieldError, prefix: &str) -> InputError {
+    let field = match e.field.split_once('.') {
+        Some((_, rest)) => format!("{prefix}.{rest}"),
+        None => prefix.to_string(),
+    };
+    InputError::new(field, e.message)
+}
+
+/// `evaluate(input) -> output` on a parsed JSON document.
+pub fn evaluate(input: &Value) -> Result<Output, InputError> {
+    Ok(EvaluateInput::from_json(input)?.evaluate())
+}
+
+/// `evaluate` on JSON text (or bytes): the entry point of the CLI and the bindings.
+pub fn evaluate_json(input: &[u8]) -> Result<Output, InputError> {
+    let v = parse_input(input)?;
+    evaluate(&v)
+}
+
+/// Parses an input document with the size limit and a message naming the problem.
+pub fn parse_input(input: &[u8]) -> Result<Value, InputError> {
+    if input.len() > MAX_INPUT_BYTES {
+        return Err(InputError::new(
+            "input",
+            format!("{} bytes is over the {} byte limit", input.len(), MAX_INPUT_BYTES),
+        ));
+    }
+    let text = std::str::from_utf8(input)
+        .map_err(|e| InputError::new("input", format!("not valid UTF-8: {e}")))?;
+    serde_json::from_str(text).map_err(|e| InputError::new("input", format!("not valid JSON: {e}")))
+}

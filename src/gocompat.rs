@@ -1,0 +1,414 @@
+//! What Go would print.
+//!
+//! Vault is written in Go, and users paste its error messages into search engines, so the
+//! `vault` profile reproduces Go's formatting byte for byte where a message embeds a value:
+//! `%q` of a string, `%q` / `%v` of a string list, `%v` of a `time.Time` in UTC, and the
+//! errors of `encoding/base64` (`RawURLEncoding`, which go-oidc and go-jose use).
+//! See `spec/vault-azure-login.md` §3.2 ("Times in messages use Go's default format").
+
+/// Go's `strconv.Quote` (what `%q` prints for a string).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if is_go_printable(c) => out.push(c),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Approximates Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and
+/// the ASCII space.
+fn is_go_printable(c: char) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    if c == ' ' {
+        return true;
+    }
+    matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Letter
+            | GeneralCategoryGroup::Mark
+            | GeneralCategoryGroup::Number
+            | GeneralCategoryGroup::Punctuation
+            | GeneralCategoryGroup::Symbol
+    )
+}
+
+/// `%q` of a `[]string`: `["a" "b"]`.
+pub fn quote_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
+    format!("[{}]", quoted.join(" "))
+}
+
+/// `%v` of a `[]string`: `[a b]` (`[]` when empty or nil).
+pub fn plain_list(items: &[String]) -> String {
+    format!("[{}]", items.join(" "))
+}
+
+/// The zero `time.Time` (0001-01-01 00:00:00 UTC) as Unix seconds: what go-oidc's expiry
+/// is when a token has no `exp`.
+pub const GO_ZERO_TIME: i64 = -62_135_596_800;
+
+/// `%v` of a `time.Time` in UTC with whole seconds: `2024-05-01 12:00:00 +0000 UTC`.
+pub fn time_utc(unix: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(unix);
+    let year = if y < 0 {
+        format!("-{:04}", -y)
+    } else {
+        format!("{y:04}")
+    };
+    format!("{year}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} +0000 UTC")
+}
+
+/// ISO 8601 / RFC 3339 in UTC, for humans and machines outside the Vault messages.
+pub fn rfc3339(unix: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(unix);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// Splits Unix seconds into a proleptic Gregorian date and time (Howard Hinnant's
+/// `civil_from_days`), in i128 so that no `i64` input can overflow.
+fn civil(unix: i64) -> (i128, u32, u32, u32, u32, u32) {
+    let t = unix as i128;
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = if m <= 2 { y + 1 } else { y };
+    (
+        y,
+        m,
+        d,
+        (secs / 3600) as u32,
+        ((secs % 3600) / 60) as u32,
+        (secs % 60) as u32,
+    )
+}
+
+/// A short human form of a span of seconds: `23h 10m`, `5m 3s`, `2d 4h`.
+pub fn human_span(seconds: i64) -> String {
+    let s = seconds.unsigned_abs();
+    let (d, h, m, sec) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60, s % 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {sec}s")
+    } else {
+        format!("{sec}s")
+    }
+}
+
+/// `at` relative to `now` in words: `in 23h 10m`, `5m 3s ago`, `now`.
+pub fn relative(at: i64, now: i64) -> String {
+    let diff = (at as i128 - now as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    match diff {
+        0 => "now".to_string(),
+        d if d > 0 => format!("in {}", human_span(d)),
+        d => format!("{} ago", human_span(d)),
+    }
+}
+
+/// Go's `base64.RawURLEncoding.DecodeString`: the URL alphabet, no padding, `\r` and `\n`
+/// skipped, non-zero trailing bits accepted. The error is Go's `CorruptInputError` text.
+pub fn base64url_decode(src: &str) -> Result<Vec<u8>, String> {
+    fn val(b: u8) -> Option<u8> {
+        match b {
+            b'A'..=b'Z' => Some(b - b'A'),
+            b'a'..=b'z' => Some(b - b'a' + 26),
+            b'0'..=b'9' => Some(b - b'0' + 52),
+            b'-' => Some(62),
+            b'_' => Some(63),
+            _ => None,
+        }
+    }
+    let src = src.as_bytes();
+    let mut out = Vec::with_capacity(src.len() * 3 / 4);
+    let mut si = 0usize;
+    loop {
+        let mut buf = [0u8; 4];
+        let mut dlen = 4;
+        let mut j = 0usize;
+        while j < 4 {
+            if si == src.len() {
+                if j == 0 {
+                    return Ok(out);
+                }
+                if j == 1 {
+                    return Err(corrupt(si - j));
+                }
+                dlen = j;
+                break;
+            }
+            let c = src[si];
+            si += 1;
+            if let Some(v) = val(c) {
+                buf[j] = v;
+                j += 1;
+                continue;
+            }
+            if c == b'\n' || c == b'\r' {
+                continue;
+            }
+            return Err(corrupt(si - 1));
+        }
+        let v = (u32::from(buf[0]) << 18)
+            | (u32::from(buf[1]) << 12)
+            | (u32::from(buf[2]) << 6)
+            | u32::from(buf[3]);
+        let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
+        out.extend_from_slice(&bytes[..dlen - 1]);
+        if dlen < 4 {
+            return Ok(out);
+        }
+    }
+}
+
+fn corrupt(at: usize) -> String {
+    format!("illegal base64 data at input byte {at}")
+}
+
+/// The name Go's `encoding/json` gives a JSON value's kind in "cannot unmarshal X into".
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// Go's `strings.EqualFold` as `encoding/json` uses it to match object keys to struct
+/// fields: case-insensitive, including the Kelvin sign and the long s.
+pub fn json_key_matches(key: &str, field: &str) -> bool {
+    let fold = |c: char| match c {
+        '\u{212A}' => 'k',
+        '\u{17F}' => 's',
+        c => c.to_ascii_lowercase(),
+    };
+    key.chars().count() == field.chars().count()
+        && key.chars().zip(field.chars()).all(|(a, b)| fold(a) == fold(b))
+}
+
+/// Converts a JSON number the way go-oidc's `jsonTime` does: `json.Number.Int64()`, else
+/// `Float64()` truncated toward zero (an out-of-range float becomes `i64::MIN`, as on
+/// amd64). Strings holding a valid number are accepted too (Go's `json.Number` allows it).
+pub fn json_time(v: &serde_json::Value) -> Result<i64, String> {
+    let text = match v {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => {
+            if !is_json_number(s) {
+                return Err(format!(
+                    "json: invalid number literal, trying to unmarshal {} into Number",
+                    quote(&format!("\"{s}\""))
+                ));
+            }
+            s.clone()
+        }
+        serde_json::Value::Null => {
+            return Err("strconv.ParseFloat: parsing \"\": invalid syntax".to_string())
+        }
+        other => {
+            return Err(format!(
+                "json: cannot unmarshal {} into Go value of type json.Number",
+                json_kind(other)
+            ))
+        }
+    };
+    if let Ok(i) = text.parse::<i64>() {
+        return Ok(i);
+    }
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18 => {
+            Ok(f.trunc() as i64)
+        }
+        Ok(_) => Ok(i64::MIN),
+        Err(_) => Err(format!(
+            "strconv.ParseFloat: parsing {}: value out of range",
+            quote(&text)
+        )),
+    }
+}
+
+/// JSON's number grammar (what Go's `isValidNumber` accepts).
+fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while matches!(b.get(i), Some(b'0'..=b'9')) {
+                i += 1;
+            }
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !matches!(b.get(i), Some(b'0'..=b'9')) {
+            return false;
+        }
+        while matches!(b.get(i), Some(b'0'..=b'9')) {
+            i += 1;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !matches!(b.get(i), Some(b'0'..=b'9')) {
+            return false;
+        }
+        while matches!(b.get(i), Some(b'0'..=b'9')) {
+            i += 1;
+        }
+    }
+    i == b.len()
+}
+
+/// Go's `encoding/json` syntax-error text for a document that serde_json refused,
+/// approximated from the offending byte (the two messages users meet in practice are
+/// exact: `unexpected end of JSON input` and `invalid character 'x' looking for beginning
+/// of value`).
+pub fn json_syntax_error(doc: &[u8], err: &serde_json::Error) -> String {
+    if err.is_eof() {
+        return "unexpected end of JSON input".to_string();
+    }
+    let offset = byte_offset(doc, err.line(), err.column());
+    let first_significant = doc
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    let ch = offset
+        .and_then(|o| doc.get(o))
+        .map(|&b| go_char(b))
+        .unwrap_or_else(|| "?".to_string());
+    if offset.is_some() && offset == first_significant {
+        format!("invalid character {ch} looking for beginning of value")
+    } else if err.classify() == serde_json::error::Category::Syntax
+        && err.to_string().starts_with("trailing characters")
+    {
+        format!("invalid character {ch} after top-level value")
+    } else {
+        format!("invalid character {ch} in JSON ({err})")
+    }
+}
+
+fn go_char(b: u8) -> String {
+    match b {
+        b'\'' => "'\\''".to_string(),
+        b'"' => "'\"'".to_string(),
+        0x20..=0x7e => format!("'{}'", b as char),
+        _ => format!("'\\x{b:02x}'"),
+    }
+}
+
+fn byte_offset(doc: &[u8], line: usize, column: usize) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let mut current = 1usize;
+    let mut start = 0usize;
+    for (i, &b) in doc.iter().enumerate() {
+        if current == line {
+            break;
+        }
+        if b == b'\n' {
+            current += 1;
+            start = i + 1;
+        }
+    }
+    // serde_json reports the column of the offending byte (1-based) after reading it.
+    let at = start + column.saturating_sub(1);
+    (at < doc.len()).then_some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_time_format() {
+        assert_eq!(time_utc(0), "1970-01-01 00:00:00 +0000 UTC");
+        assert_eq!(time_utc(1_714_564_800), "2024-05-01 12:00:00 +0000 UTC");
+        assert_eq!(time_utc(GO_ZERO_TIME), "0001-01-01 00:00:00 +0000 UTC");
+        // No overflow at the extremes.
+        let _ = time_utc(i64::MIN);
+        let _ = time_utc(i64::MAX);
+    }
+
+    #[test]
+    fn go_quote() {
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+        assert_eq!(quote("é\n\u{1}"), "\"é\\n\\x01\"");
+        assert_eq!(
+            quote_list(&["a".into(), "b".into()]),
+            "[\"a\" \"b\"]".to_string()
+        );
+        assert_eq!(plain_list(&[]), "[]");
+    }
+
+    #[test]
+    fn go_base64() {
+        assert_eq!(base64url_decode("eyJ9").unwrap(), b"{\"}");
+        assert_eq!(base64url_decode("YQ").unwrap(), b"a");
+        assert_eq!(base64url_decode("Y\nQ").unwrap(), b"a");
+        assert_eq!(base64url_decode("YR").unwrap(), b"a"); // lenient trailing bits
+        assert_eq!(
+            base64url_decode("YQ==").unwrap_err(),
+            "illegal base64 data at input byte 2"
+        );
+        assert_eq!(
+            base64url_decode("A").unwrap_err(),
+            "illegal base64 data at input byte 0"
+        );
+        assert_eq!(
+            base64url_decode("AAAAA").unwrap_err(),
+            "illegal base64 data at input byte 4"
+        );
+        assert_eq!(
+            base64url_decode("ab+c").unwrap_err(),
+            "illegal base64 data at input byte 2"
+        );
+    }
+
+    #[test]
+    fn go_json_time() {
+        use serde_json::json;
+        assert_eq!(json_time(&json!(12)), Ok(12));
+        assert_eq!(json_time(&json!(12.9)), Ok(12));
+        assert_eq!(json_time(&json!("12")), Ok(12));
+        assert_eq!(json_time(&json!(1e30)), Ok(i64::MIN));
+        assert!(json_time(&json!("x")).is_err());
+        assert!(json_time(&json!(true)).is_err());
+    }
+}
