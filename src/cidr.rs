@@ -38,7 +38,8 @@ impl Cidr {
                     == masked(u32::from(ip) as u128, self.prefix, 32)
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                masked(u128::from(net), self.prefix, 128) == masked(u128::from(ip), self.prefix, 128)
+                masked(u128::from(net), self.prefix, 128)
+                    == masked(u128::from(ip), self.prefix, 128)
             }
             (IpAddr::V4(_), IpAddr::V6(ip)) => match ip.to_ipv4_mapped() {
                 Some(v4) => self.contains(IpAddr::V4(v4)),
@@ -70,7 +71,9 @@ mod tests {
         let c = Cidr::parse("10.0.0.0/24").unwrap();
         assert!(c.contains("10.0.0.4".parse().unwrap()));
         assert!(!c.contains("10.0.1.4".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
         assert!(Cidr::parse("10.0.0.0/33").is_none());
         assert!(Cidr::parse("::1").unwrap().contains("::1".parse().unwrap()));
         assert_eq!(parse_remote_addr("10.0.0.4:80"), "10.0.0.4".parse().ok());

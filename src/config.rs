@@ -93,8 +93,10 @@ mod tests {
 
     #[test]
     fn defaults_and_wrapper() {
-        let c = Config::from_json(&json!({"data": {"tenant_id": "t", "resource": "r"}, "request_id": "1"}))
-            .unwrap();
+        let c = Config::from_json(
+            &json!({"data": {"tenant_id": "t", "resource": "r"}, "request_id": "1"}),
+        )
+        .unwrap();
         assert_eq!(c.tenant_id, "t");
         assert_eq!(c.max_retries, 3);
         assert_eq!(c.retry_delay, 4);

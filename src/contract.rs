@@ -86,7 +86,13 @@ impl EvaluateInput {
         let profile = match obj.get("profile") {
             None | Some(Value::Null) => Profile::Vault,
             Some(Value::String(s)) => Profile::parse(s).ok_or_else(|| {
-                InputError::new("profile", format!("unknown profile {} (known: \"vault\")", crate::gocompat::quote(s)))
+                InputError::new(
+                    "profile",
+                    format!(
+                        "unknown profile {} (known: \"vault\")",
+                        crate::gocompat::quote(s)
+                    ),
+                )
             })?,
             Some(_) => return Err(InputError::new("profile", "must be a string")),
         };
@@ -115,11 +121,18 @@ impl EvaluateInput {
                 }
             }
             (_, Some(Value::Null)) | (_, None) => {}
-            (_, Some(_)) => return Err(InputError::new("roles", "expected an object of role name → role")),
+            (_, Some(_)) => {
+                return Err(InputError::new(
+                    "roles",
+                    "expected an object of role name → role",
+                ))
+            }
         }
         let keys = match obj.get("keys") {
             None | Some(Value::Null) => Ok(KeySet::default()),
-            Some(Value::String(text)) => KeySet::from_jwks_str(text).map_err(|e| KeyFetchError::decode(&e, text)),
+            Some(Value::String(text)) => {
+                KeySet::from_jwks_str(text).map_err(|e| KeyFetchError::decode(&e, text))
+            }
             Some(k) => KeySet::from_jwks(k).map_err(|e| KeyFetchError::decode(&e, &k.to_string())),
         };
         let mut arm = BTreeMap::new();
@@ -132,7 +145,12 @@ impl EvaluateInput {
                     arm.insert(key.to_lowercase(), ArmAnswer::from_snapshot(body));
                 }
             }
-            Some(_) => return Err(InputError::new("arm", "expected an object of resource path → ARM response body")),
+            Some(_) => {
+                return Err(InputError::new(
+                    "arm",
+                    "expected an object of resource path → ARM response body",
+                ))
+            }
         }
         let remote_addr = match obj.get("remote_addr") {
             None | Some(Value::Null) => None,
@@ -230,7 +248,11 @@ pub fn parse_input(input: &[u8]) -> Result<Value, InputError> {
     if input.len() > MAX_INPUT_BYTES {
         return Err(InputError::new(
             "input",
-            format!("{} bytes is over the {} byte limit", input.len(), MAX_INPUT_BYTES),
+            format!(
+                "{} bytes is over the {} byte limit",
+                input.len(),
+                MAX_INPUT_BYTES
+            ),
         ));
     }
     let text = std::str::from_utf8(input)

@@ -77,7 +77,11 @@ pub fn extract_jwt(text: &str) -> Result<String, DecodeError> {
     if t.starts_with('{') {
         let v: Value = serde_json::from_str(t)
             .map_err(|e| DecodeError(format!("the pasted JSON is not valid: {e}")))?;
-        return match v.get("access_token").or_else(|| v.get("jwt")).or_else(|| v.get("accessToken")) {
+        return match v
+            .get("access_token")
+            .or_else(|| v.get("jwt"))
+            .or_else(|| v.get("accessToken"))
+        {
             Some(Value::String(s)) => Ok(s.trim().to_string()),
             _ => Err(DecodeError(
                 "the pasted JSON has no access_token (expected the IMDS token response)".into(),
@@ -89,10 +93,9 @@ pub fn extract_jwt(text: &str) -> Result<String, DecodeError> {
         .or_else(|| t.strip_prefix("authorization:"))
         .map(str::trim)
         .unwrap_or(t);
-    let t = if t.len() > 7 && t[..7].eq_ignore_ascii_case("bearer ") {
-        t[7..].trim()
-    } else {
-        t
+    let t = match (t.get(..7), t.get(7..)) {
+        (Some(scheme), Some(rest)) if scheme.eq_ignore_ascii_case("bearer ") => rest.trim(),
+        _ => t,
     };
     Ok(t.to_string())
 }
@@ -117,13 +120,13 @@ pub fn decode_token(jwt: &str, now: Option<i64>) -> Result<Decoded, DecodeError>
             parts.len()
         )));
     }
-    let header_bytes = gocompat::base64url_decode(parts[0])
-        .map_err(|e| DecodeError(format!("header: {e}")))?;
+    let header_bytes =
+        gocompat::base64url_decode(parts[0]).map_err(|e| DecodeError(format!("header: {e}")))?;
     let header = token::parse_object(&header_bytes, "header")
         .map_err(|e| DecodeError(format!("header: {e}")))?
         .to_value();
-    let payload = gocompat::base64url_decode(parts[1])
-        .map_err(|e| DecodeError(format!("payload: {e}")))?;
+    let payload =
+        gocompat::base64url_decode(parts[1]).map_err(|e| DecodeError(format!("payload: {e}")))?;
     let claims = token::parse_object(&payload, "claims")
         .map_err(|e| DecodeError(format!("payload: {e}")))?
         .to_value();
@@ -153,7 +156,10 @@ fn annotate(header: &Value, claims: &Value, now: Option<i64>, parts: usize) -> A
     let issuer = s("iss").map(|iss| {
         let info = clouds::classify_issuer(&iss);
         IssuerNote {
-            version: info.as_ref().map(|i| i.version.to_string()).unwrap_or_default(),
+            version: info
+                .as_ref()
+                .map(|i| i.version.to_string())
+                .unwrap_or_default(),
             clouds: info
                 .as_ref()
                 .map(|i| i.clouds.iter().map(|c| c.name().to_string()).collect())
@@ -173,7 +179,10 @@ fn annotate(header: &Value, claims: &Value, now: Option<i64>, parts: usize) -> A
     }
     if let Some(i) = &issuer {
         if i.version.is_empty() {
-            warnings.push(format!("issuer {} is not a Microsoft Entra ID issuer", i.issuer));
+            warnings.push(format!(
+                "issuer {} is not a Microsoft Entra ID issuer",
+                i.issuer
+            ));
         }
     }
 
@@ -181,17 +190,25 @@ fn annotate(header: &Value, claims: &Value, now: Option<i64>, parts: usize) -> A
     let az_rid = s("xms_az_rid").and_then(|m| resources::split_claim(&m));
     let auds: Vec<String> = match claims.get("aud") {
         Some(Value::String(a)) => vec![a.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
     for a in &auds {
         if a.ends_with('/') {
-            warnings.push(format!("aud {a} ends with a slash: Vault's config.resource must be exactly {a}"));
+            warnings.push(format!(
+                "aud {a} ends with a slash: Vault's config.resource must be exactly {a}"
+            ));
         }
     }
     let first_party = auds.iter().any(|a| {
         let a = a.to_lowercase();
-        Cloud::ALL.iter().any(|c| a.starts_with(c.arm_endpoint().trim_end_matches('/')))
+        Cloud::ALL
+            .iter()
+            .any(|c| a.starts_with(c.arm_endpoint().trim_end_matches('/')))
             || a.contains("vault.azure.net")
             || a.contains("database.windows.net")
             || a.contains("storage.azure.com")
@@ -201,7 +218,10 @@ fn annotate(header: &Value, claims: &Value, now: Option<i64>, parts: usize) -> A
         if !first_party && !auds.is_empty() && s("idtyp").as_deref() == Some("app") {
             warnings.push("custom audience and no xms_mirid / xms_az_rid: Vault roles with resource bindings (bound_resource_groups, …) will fail with \"claims are missing\"".into());
         } else if s("idtyp").as_deref() == Some("app") || s("appidacr").as_deref() == Some("2") {
-            warnings.push("no xms_mirid / xms_az_rid: roles with resource bindings will fail for this token".into());
+            warnings.push(
+                "no xms_mirid / xms_az_rid: roles with resource bindings will fail for this token"
+                    .into(),
+            );
         }
     }
     if let Some(names) = claims.get("_claim_names").and_then(|v| v.get("groups")) {
@@ -247,7 +267,10 @@ fn annotate(header: &Value, claims: &Value, now: Option<i64>, parts: usize) -> A
         }
         if let Some(nbf) = times.get("nbf") {
             if nbf.unix > n {
-                warnings.push(format!("not valid yet (nbf {})", gocompat::relative(nbf.unix, n)));
+                warnings.push(format!(
+                    "not valid yet (nbf {})",
+                    gocompat::relative(nbf.unix, n)
+                ));
             }
         }
     }
@@ -260,11 +283,19 @@ fn annotate(header: &Value, claims: &Value, now: Option<i64>, parts: usize) -> A
             }
         }
     }
-    let opaque: Vec<String> = ["aio", "rh", "uti", "xms_tcdt", "xms_ftd", "xms_idrel", "xms_rd"]
-        .iter()
-        .filter(|k| claims.get(**k).is_some())
-        .map(|k| k.to_string())
-        .collect();
+    let opaque: Vec<String> = [
+        "aio",
+        "rh",
+        "uti",
+        "xms_tcdt",
+        "xms_ftd",
+        "xms_idrel",
+        "xms_rd",
+    ]
+    .iter()
+    .filter(|k| claims.get(**k).is_some())
+    .map(|k| k.to_string())
+    .collect();
 
     Annotations {
         version,

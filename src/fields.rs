@@ -198,7 +198,11 @@ pub fn int(field: &str, v: &Value) -> Result<i64, FieldError> {
         Value::Null => Ok(0),
         Value::Number(n) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                    .map(|f| f as i64)
+            })
             .ok_or_else(|| FieldError::new(field, "expected an integer")),
         Value::String(s) if s.trim().is_empty() => Ok(0),
         Value::String(s) => s
@@ -258,8 +262,14 @@ mod tests {
     #[test]
     fn vault_read_wrapper_is_unwrapped() {
         let v = json!({"request_id": "x", "data": {"a": 1}});
-        assert_eq!(unwrap_vault_read(&v).and_then(|m| m.get("a")), Some(&json!(1)));
+        assert_eq!(
+            unwrap_vault_read(&v).and_then(|m| m.get("a")),
+            Some(&json!(1))
+        );
         let plain = json!({"data": "not an object", "a": 2});
-        assert_eq!(unwrap_vault_read(&plain).and_then(|m| m.get("a")), Some(&json!(2)));
+        assert_eq!(
+            unwrap_vault_read(&plain).and_then(|m| m.get("a")),
+            Some(&json!(2))
+        );
     }
 }

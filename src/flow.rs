@@ -107,7 +107,9 @@ pub struct KeyFetchError(pub String);
 impl KeyFetchError {
     /// The key endpoint answered a non-200 status.
     pub fn http(status: u16, status_text: &str, body: &str) -> Self {
-        KeyFetchError(format!("oidc: get keys failed: {status} {status_text} {body}"))
+        KeyFetchError(format!(
+            "oidc: get keys failed: {status} {status_text} {body}"
+        ))
     }
 
     /// The key endpoint answered something that is not a key set.
@@ -117,7 +119,10 @@ impl KeyFetchError {
 
     /// The request itself failed (DNS, TLS, timeout).
     pub fn transport(url: &str, detail: &str) -> Self {
-        KeyFetchError(format!("oidc: get keys failed: Get {}: {detail}", quote(url)))
+        KeyFetchError(format!(
+            "oidc: get keys failed: Get {}: {detail}",
+            quote(url)
+        ))
     }
 }
 
@@ -192,6 +197,8 @@ impl LoginFlow {
     }
 
     /// Runs the checks as far as the facts at hand allow.
+    // Not an `Iterator`: the adapter must feed facts between calls.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Step {
         let mut run = Run {
             ctx: &self.ctx,
@@ -250,7 +257,12 @@ enum R {
     Unknown(String),
 }
 
-fn fail(status: u16, error: impl Into<String>, detail: impl Into<String>, hint: Option<String>) -> R {
+fn fail(
+    status: u16,
+    error: impl Into<String>,
+    detail: impl Into<String>,
+    hint: Option<String>,
+) -> R {
     R::Fail {
         status,
         error: error.into(),
@@ -320,12 +332,14 @@ impl Run<'_> {
 
     /// An ARM read: `Ok(None)` when the answer is unknown and the flow may not ask for it.
     fn arm_read(&mut self, kind: ArmReadKind, path: &str) -> Result<Option<ArmAnswer>, Halt> {
-        if let Some(a) = self.arm.get(&path.to_lowercase()) {
+        // Only reads Vault actually makes (before the deciding failure) are listed.
+        if !self.decided() {
             self.arm_requests.push(path.to_string());
+        }
+        if let Some(a) = self.arm.get(&path.to_lowercase()) {
             return Ok(Some(a.clone()));
         }
         if self.snapshot {
-            self.arm_requests.push(path.to_string());
             return Ok(Some(ArmAnswer::NotFound));
         }
         if self.decided() && !self.explore {
@@ -379,7 +393,12 @@ impl Run<'_> {
         self.record(
             "request.role",
             if login.role.is_empty() {
-                fail(400, "role is required", "the login names no role", Some("send the Vault role name as `role`".into()))
+                fail(
+                    400,
+                    "role is required",
+                    "the login names no role",
+                    Some("send the Vault role name as `role`".into()),
+                )
             } else {
                 R::Pass(format!("role {}", quote(&login.role)))
             },
@@ -395,8 +414,19 @@ impl Run<'_> {
                     fail(
                         400,
                         format!("invalid role name {}", quote(&login.role)),
-                        format!("no role named {} (roles given: {})", quote(&login.role), if known.is_empty() { "none".to_string() } else { known.join(", ") }),
-                        Some("check `vault list auth/azure/role`; role names are case-insensitive".into()),
+                        format!(
+                            "no role named {} (roles given: {})",
+                            quote(&login.role),
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                        Some(
+                            "check `vault list auth/azure/role`; role names are case-insensitive"
+                                .into(),
+                        ),
                     )
                 }
             },
@@ -422,11 +452,32 @@ impl Run<'_> {
         );
         self.record("role.bound_cidrs", self.bound_cidrs(role));
 
-        let formats: [(&str, &str, fn(&str) -> bool, &str); 4] = [
-            ("request.subscription_id", &login.subscription_id, login::valid_subscription_id, "invalid subscription id"),
-            ("request.resource_group_name", &login.resource_group_name, login::valid_resource_group_name, "invalid resource group name"),
-            ("request.vmss_name", &login.vmss_name, login::valid_compute_name, "invalid vmss_name"),
-            ("request.vm_name", &login.vm_name, login::valid_compute_name, "invalid vm name"),
+        type FormatRule<'a> = (&'a str, &'a str, fn(&str) -> bool, &'a str);
+        let formats: [FormatRule; 4] = [
+            (
+                "request.subscription_id",
+                &login.subscription_id,
+                login::valid_subscription_id,
+                "invalid subscription id",
+            ),
+            (
+                "request.resource_group_name",
+                &login.resource_group_name,
+                login::valid_resource_group_name,
+                "invalid resource group name",
+            ),
+            (
+                "request.vmss_name",
+                &login.vmss_name,
+                login::valid_compute_name,
+                "invalid vmss_name",
+            ),
+            (
+                "request.vm_name",
+                &login.vm_name,
+                login::valid_compute_name,
+                "invalid vm name",
+            ),
         ];
         for (id, value, valid, message) in formats {
             let r = if value.is_empty() {
@@ -440,7 +491,12 @@ impl Run<'_> {
                     "request.resource_group_name" => Some("resource group names may not end with '.' and may hold only letters, digits, '-', '_', '.', '(' and ')'".to_string()),
                     _ => Some("names must start with a letter, hold only letters, digits, '.', '-', '_', and end with a letter, digit or '_'".to_string()),
                 };
-                fail(400, format!("{message} {}", quote(value)), format!("{} does not match Vault's pattern", quote(value)), hint)
+                fail(
+                    400,
+                    format!("{message} {}", quote(value)),
+                    format!("{} does not match Vault's pattern", quote(value)),
+                    hint,
+                )
             };
             self.record(id, r);
         }
@@ -450,7 +506,10 @@ impl Run<'_> {
         let tenant_ok = self.record(
             "config.tenant_id",
             if cfg.tenant_id.is_empty() {
-                fail500("tenant_id is required", Some("vault write auth/azure/config tenant_id=<your tenant GUID>".into()))
+                fail500(
+                    "tenant_id is required",
+                    Some("vault write auth/azure/config tenant_id=<your tenant GUID>".into()),
+                )
             } else {
                 R::Pass(format!("tenant {}", cfg.tenant_id))
             },
@@ -483,7 +542,14 @@ impl Run<'_> {
         } else {
             match token::decode_payload(&login.jwt) {
                 Ok(p) => {
-                    self.record("token.format", R::Pass(format!("{} parts; payload decodes ({} bytes)", login.jwt.split('.').count(), p.len())));
+                    self.record(
+                        "token.format",
+                        R::Pass(format!(
+                            "{} parts; payload decodes ({} bytes)",
+                            login.jwt.split('.').count(),
+                            p.len()
+                        )),
+                    );
                     Some(p)
                 }
                 Err(e) => {
@@ -504,13 +570,19 @@ impl Run<'_> {
         let oidc: Option<OidcClaims> = match &members {
             None => {
                 if payload.is_none() {
-                    self.record("token.claims", R::Unknown("the token could not be decoded".into()));
+                    self.record(
+                        "token.claims",
+                        R::Unknown("the token could not be decoded".into()),
+                    );
                 }
                 None
             }
             Some(m) => match token::oidc_claims(m) {
                 Ok(c) => {
-                    self.record("token.claims", R::Pass("claims have the types go-oidc expects".into()));
+                    self.record(
+                        "token.claims",
+                        R::Pass("claims have the types go-oidc expects".into()),
+                    );
                     Some(c)
                 }
                 Err(e) => {
@@ -529,10 +601,24 @@ impl Run<'_> {
                 Some(c) => match token::check_distributed_claims(c) {
                     Ok(()) => R::Pass(format!(
                         "distributed claims {} resolve to sources in _claim_sources{}",
-                        c.claim_names.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", "),
-                        if c.claim_names.iter().any(|(k, _)| k == "groups") { " (groups overage: Vault does not fetch them)" } else { "" }
+                        c.claim_names
+                            .iter()
+                            .map(|(k, _)| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if c.claim_names.iter().any(|(k, _)| k == "groups") {
+                            " (groups overage: Vault does not fetch them)"
+                        } else {
+                            ""
+                        }
                     )),
-                    Err(e) => fail500(e, Some("the token's _claim_names names a source missing from _claim_sources".into())),
+                    Err(e) => fail500(
+                        e,
+                        Some(
+                            "the token's _claim_names names a source missing from _claim_sources"
+                                .into(),
+                        ),
+                    ),
                 },
             },
         );
@@ -541,13 +627,24 @@ impl Run<'_> {
             "token.issuer",
             match (&oidc, &expected_issuer) {
                 (None, _) => unknown_token(),
-                (Some(_), None) => R::Unknown("the expected issuer depends on config.tenant_id and config.environment".into()),
+                (Some(_), None) => R::Unknown(
+                    "the expected issuer depends on config.tenant_id and config.environment".into(),
+                ),
                 (Some(c), Some((cloud, want))) => {
                     if &c.iss == want {
                         R::Pass(format!("issuer {}", c.iss))
                     } else {
-                        let e = format!("oidc: id token issued by a different provider, expected {} got {}", quote(want), quote(&c.iss));
-                        fail(500, e, format!("expected {want}, token says {}", c.iss), Some(issuer_hint(&c.iss, *cloud, &cfg.tenant_id)))
+                        let e = format!(
+                            "oidc: id token issued by a different provider, expected {} got {}",
+                            quote(want),
+                            quote(&c.iss)
+                        );
+                        fail(
+                            500,
+                            e,
+                            format!("expected {want}, token says {}", c.iss),
+                            Some(issuer_hint(&c.iss, *cloud, &cfg.tenant_id)),
+                        )
                     }
                 }
             },
@@ -562,8 +659,21 @@ impl Run<'_> {
                     if c.aud.iter().any(|a| a == &cfg.resource) {
                         R::Pass(format!("aud contains {}", quote(&cfg.resource)))
                     } else {
-                        let e = format!("oidc: expected audience {} got {}", quote(&cfg.resource), gocompat::quote_list(&c.aud));
-                        fail(500, e, format!("aud is {}; config.resource is {}", gocompat::quote_list(&c.aud), quote(&cfg.resource)), Some(audience_hint(&c.aud, &cfg.resource)))
+                        let e = format!(
+                            "oidc: expected audience {} got {}",
+                            quote(&cfg.resource),
+                            gocompat::quote_list(&c.aud)
+                        );
+                        fail(
+                            500,
+                            e,
+                            format!(
+                                "aud is {}; config.resource is {}",
+                                gocompat::quote_list(&c.aud),
+                                quote(&cfg.resource)
+                            ),
+                            Some(audience_hint(&c.aud, &cfg.resource)),
+                        )
                     }
                 }
             },
@@ -578,11 +688,11 @@ impl Run<'_> {
                         let detail = if c.exp == gocompat::GO_ZERO_TIME {
                             "the token has no exp claim (go-oidc treats it as 0001-01-01)".to_string()
                         } else {
-                            format!("expired {} UTC ({})", gocompat::rfc3339(c.exp), gocompat::relative(c.exp, ctx.now))
+                            format!("expired {} UTC ({})", gocompat::human_utc(c.exp), gocompat::relative(c.exp, ctx.now))
                         };
                         fail(500, format!("oidc: token is expired (Token Expiry: {})", gocompat::time_utc(c.exp)), detail, Some("get a fresh token (IMDS tokens last about 24 hours; IMDS caches and renews them); check the evaluating clock".into()))
                     } else {
-                        R::Pass(format!("expires {} UTC ({})", gocompat::rfc3339(c.exp), gocompat::relative(c.exp, ctx.now)))
+                        R::Pass(format!("expires {} UTC ({})", gocompat::human_utc(c.exp), gocompat::relative(c.exp, ctx.now)))
                     }
                 }
             },
@@ -597,10 +707,10 @@ impl Run<'_> {
                     Some(nbf) if (ctx.now as i128) + 300 < nbf as i128 => fail(
                         500,
                         format!("oidc: current time {} before the nbf (not before) time: {}", gocompat::time_utc(ctx.now), gocompat::time_utc(nbf)),
-                        format!("nbf is {} UTC ({}), beyond go-oidc's 5-minute leeway", gocompat::rfc3339(nbf), gocompat::relative(nbf, ctx.now)),
+                        format!("nbf is {} UTC ({}), beyond go-oidc's 5-minute leeway", gocompat::human_utc(nbf), gocompat::relative(nbf, ctx.now)),
                         Some("the token is not valid yet: check the clocks of the machine that issued it and of Vault".into()),
                     ),
-                    Some(nbf) => R::Pass(format!("nbf {} UTC ({}), within go-oidc's 5-minute leeway", gocompat::rfc3339(nbf), gocompat::relative(nbf, ctx.now))),
+                    Some(nbf) => R::Pass(format!("nbf {} UTC ({}), within go-oidc's 5-minute leeway", gocompat::human_utc(nbf), gocompat::relative(nbf, ctx.now))),
                 },
             },
         );
@@ -608,7 +718,17 @@ impl Run<'_> {
         let jws = if payload.is_some() {
             match token::parse_jws(&login.jwt, &["RS256"]) {
                 Ok(j) => {
-                    self.record("token.algorithm", R::Pass(format!("alg RS256{}", j.header.kid.as_deref().map(|k| format!(", kid {k}")).unwrap_or_default())));
+                    self.record(
+                        "token.algorithm",
+                        R::Pass(format!(
+                            "alg RS256{}",
+                            j.header
+                                .kid
+                                .as_deref()
+                                .map(|k| format!(", kid {k}"))
+                                .unwrap_or_default()
+                        )),
+                    );
                     Some(j)
                 }
                 Err(e) => {
@@ -619,12 +739,18 @@ impl Run<'_> {
                     } else {
                         "the token's header or signature is not valid base64url / JSON"
                     };
-                    self.record("token.algorithm", fail500(format!("oidc: malformed jwt: {e}"), Some(hint.into())));
+                    self.record(
+                        "token.algorithm",
+                        fail500(format!("oidc: malformed jwt: {e}"), Some(hint.into())),
+                    );
                     None
                 }
             }
         } else {
-            self.record("token.algorithm", R::Unknown("the token could not be decoded".into()));
+            self.record(
+                "token.algorithm",
+                R::Unknown("the token could not be decoded".into()),
+            );
             None
         };
         self.record(
@@ -645,7 +771,18 @@ impl Run<'_> {
             }
             Some(m) => match token::azure_claims(m) {
                 Ok(c) => {
-                    self.record("claims.read", R::Pass(format!("oid {}{}", if c.oid.is_empty() { "(none)" } else { &c.oid }, if c.appid.is_empty() { String::new() } else { format!(", appid {}", c.appid) })));
+                    self.record(
+                        "claims.read",
+                        R::Pass(format!(
+                            "oid {}{}",
+                            if c.oid.is_empty() { "(none)" } else { &c.oid },
+                            if c.appid.is_empty() {
+                                String::new()
+                            } else {
+                                format!(", appid {}", c.appid)
+                            }
+                        )),
+                    );
                     Some(c)
                 }
                 Err(e) => {
@@ -662,10 +799,10 @@ impl Run<'_> {
                     Some(nbf) if nbf > ctx.now => fail(
                         500,
                         format!("token is not yet valid (Token Not Before: {})", gocompat::time_utc(nbf)),
-                        format!("nbf is {} UTC ({}); the plugin's own check allows no leeway", gocompat::rfc3339(nbf), gocompat::relative(nbf, ctx.now)),
+                        format!("nbf is {} UTC ({}); the plugin's own check allows no leeway", gocompat::human_utc(nbf), gocompat::relative(nbf, ctx.now)),
                         Some("Vault's plugin re-checks nbf with zero leeway after go-oidc's 5-minute leeway: the clocks of the token issuer and Vault disagree; retry in a moment or fix the clock".into()),
                     ),
-                    Some(nbf) => R::Pass(format!("nbf {} UTC is not after now", gocompat::rfc3339(nbf))),
+                    Some(nbf) => R::Pass(format!("nbf {} UTC is not after now", gocompat::human_utc(nbf))),
                     None => R::Pass("no nbf claim".into()),
                 },
             },
@@ -691,10 +828,20 @@ impl Run<'_> {
         }
         let list = role.token.bound_cidrs.join(", ");
         let Some(addr) = self.ctx.remote_addr.as_deref().filter(|a| !a.is_empty()) else {
-            return fail(403, "permission denied", format!("the role is bound to {list} and the caller's address is unknown"), Some("give remote_addr (the address Vault sees the login come from)".into()));
+            return fail(
+                403,
+                "permission denied",
+                format!("the role is bound to {list} and the caller's address is unknown"),
+                Some("give remote_addr (the address Vault sees the login come from)".into()),
+            );
         };
         let Some(ip) = crate::cidr::parse_remote_addr(addr) else {
-            return fail(403, "permission denied", format!("caller address {} is not an IP address", quote(addr)), None);
+            return fail(
+                403,
+                "permission denied",
+                format!("caller address {} is not an IP address", quote(addr)),
+                None,
+            );
         };
         let inside = role
             .token
@@ -717,18 +864,29 @@ impl Run<'_> {
             return Ok(R::Skip("decode-only mode: the signature was not checked, so this verdict holds only for a genuine token".into()));
         }
         let kid = jws.header.kid.clone();
-        let kid_text = kid.as_deref().map(|k| format!("kid {k}")).unwrap_or_else(|| "no kid (every key is tried)".into());
+        let kid_text = kid
+            .as_deref()
+            .map(|k| format!("kid {k}"))
+            .unwrap_or_else(|| "no kid (every key is tried)".into());
         if let Some(cached) = self.cached_keys {
-            let v = self.memo.cached.get_or_insert_with(|| cached.verify(jws)).clone();
+            let v = self
+                .memo
+                .cached
+                .get_or_insert_with(|| cached.verify(jws))
+                .clone();
             if let Verification::Verified(by) = v {
-                return Ok(R::Pass(format!("RS256 signature verified with cached {by}")));
+                return Ok(R::Pass(format!(
+                    "RS256 signature verified with cached {by}"
+                )));
             }
         }
         let fresh = match self.fresh_keys {
             Some(f) => f,
             None => {
-                if self.decided() && !self.explore {
-                    return Ok(R::Unknown(format!("not checked: needs the tenant's key set ({kid_text})")));
+                if self.decided() && !self.explore && !self.snapshot {
+                    return Ok(R::Unknown(format!(
+                        "not checked: needs the tenant's key set ({kid_text})"
+                    )));
                 }
                 return Err(Halt::NeedKeys);
             }
@@ -742,7 +900,11 @@ impl Run<'_> {
                 ));
             }
         };
-        let v = self.memo.fresh.get_or_insert_with(|| keys.verify(jws)).clone();
+        let v = self
+            .memo
+            .fresh
+            .get_or_insert_with(|| keys.verify(jws))
+            .clone();
         Ok(match v {
             Verification::Verified(by) => R::Pass(format!("RS256 signature verified with {by}")),
             Verification::Failed { tried } => {
@@ -758,10 +920,27 @@ impl Run<'_> {
                 } else if !jws.signature_canonical {
                     ("the signature part is not canonical base64url".to_string(), "the token was altered in transit (aadauth verifies the token exactly as sent)".to_string())
                 } else {
-                    let unusable: Vec<String> = keys.keys.iter().filter(|k| k.unusable.is_some()).map(|k| k.describe()).collect();
+                    let unusable: Vec<String> = keys
+                        .keys
+                        .iter()
+                        .filter(|k| k.unusable.is_some())
+                        .map(|k| k.describe())
+                        .collect();
                     (
-                        format!("tried {}; none verified{}", tried.join(", "), if unusable.is_empty() { String::new() } else { format!(" (unusable keys: {})", unusable.join("; ")) }),
-                        if usable == 0 { "no usable RSA key (2048 bits or more) in the key set".to_string() } else { "the token was altered or signed by another key: get a fresh token from IMDS".to_string() },
+                        format!(
+                            "tried {}; none verified{}",
+                            tried.join(", "),
+                            if unusable.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (unusable keys: {})", unusable.join("; "))
+                            }
+                        ),
+                        if usable == 0 {
+                            "no usable RSA key (2048 bits or more) in the key set".to_string()
+                        } else {
+                            "the token was altered or signed by another key: get a fresh token from IMDS".to_string()
+                        },
                     )
                 };
                 fail(500, error, detail, Some(hint))
@@ -772,8 +951,10 @@ impl Run<'_> {
     fn bindings(&mut self, role: &Role, claims: Option<&AzureClaims>, members: Option<&Members>) {
         let sps = &role.bound_service_principal_ids;
         let groups = &role.bound_group_ids;
-        let both_open = (sps.is_empty() || role::is_wildcard(sps)) && (groups.is_empty() || role::is_wildcard(groups));
-        let specific = (sps.is_empty() && groups.is_empty()) || (role::is_wildcard(sps) && role::is_wildcard(groups));
+        let both_open = (sps.is_empty() || role::is_wildcard(sps))
+            && (groups.is_empty() || role::is_wildcard(groups));
+        let specific = (sps.is_empty() && groups.is_empty())
+            || (role::is_wildcard(sps) && role::is_wildcard(groups));
         let _ = both_open;
         self.record(
             "bindings.specific",
@@ -788,8 +969,14 @@ impl Run<'_> {
             },
         );
         let Some(c) = claims else {
-            self.record("bindings.service_principal", R::Unknown("the token's claims could not be read".into()));
-            self.record("bindings.groups", R::Unknown("the token's claims could not be read".into()));
+            self.record(
+                "bindings.service_principal",
+                R::Unknown("the token's claims could not be read".into()),
+            );
+            self.record(
+                "bindings.groups",
+                R::Unknown("the token's claims could not be read".into()),
+            );
             return;
         };
         self.record(
@@ -832,7 +1019,11 @@ impl Run<'_> {
     }
 
     /// §3.4. Returns whether the identity matched by app id (skips the resource-group bound).
-    fn resource_checks(&mut self, role: &Role, claims: Option<&AzureClaims>) -> Result<Option<bool>, Halt> {
+    fn resource_checks(
+        &mut self,
+        role: &Role,
+        claims: Option<&AzureClaims>,
+    ) -> Result<Option<bool>, Halt> {
         let login = &self.ctx.login;
         if !role.has_resource_bindings() {
             for id in RESOURCE_CHECKS {
@@ -851,7 +1042,10 @@ impl Run<'_> {
         );
         let Some(c) = claims else {
             for id in &RESOURCE_CHECKS[1..] {
-                self.record(id, R::Unknown("the token's claims could not be read".into()));
+                self.record(
+                    id,
+                    R::Unknown("the token's claims could not be read".into()),
+                );
             }
             return Ok(None);
         };
@@ -913,15 +1107,35 @@ impl Run<'_> {
             }
             Branch::Vm => {
                 let pattern = format!("/virtualMachines/{}", login.vm_name);
-                let r = match resources::claim_match(&c.xms_az_rid, &c.xms_mirid, &pattern, "vm_name", &login.vm_name) {
-                    Ok(()) => R::Pass(format!("token names virtual machine {}{} ({})", login.vm_name, substring_note(c, &pattern), claim_shown(c))),
+                let r = match resources::claim_match(
+                    &c.xms_az_rid,
+                    &c.xms_mirid,
+                    &pattern,
+                    "vm_name",
+                    &login.vm_name,
+                ) {
+                    Ok(()) => R::Pass(format!(
+                        "token names virtual machine {}{} ({})",
+                        login.vm_name,
+                        substring_note(c, &pattern),
+                        claim_shown(c)
+                    )),
                     Err(e) if e.contains("claims are missing") => fail500(e, claims_missing_hint()),
-                    Err(e) => fail500(e, Some(format!("the token was issued to {}; vm_name must name that VM", claim_owner(c)))),
+                    Err(e) => fail500(
+                        e,
+                        Some(format!(
+                            "the token was issued to {}; vm_name must name that VM",
+                            claim_owner(c)
+                        )),
+                    ),
                 };
                 self.record("resource.claim_match", r);
             }
             Branch::ResourceId | Branch::AppId => {
-                self.record("resource.claim_match", R::Skip("not checked for resource_id or app id logins".into()));
+                self.record(
+                    "resource.claim_match",
+                    R::Skip("not checked for resource_id or app id logins".into()),
+                );
             }
         }
 
@@ -929,29 +1143,63 @@ impl Run<'_> {
         let scale_set_bound = |r: &Role| !r.bound_scale_sets.is_empty();
         match branch {
             Branch::Vmss => {
-                let path = resources::vmss_path(&login.subscription_id, &login.resource_group_name, &login.vmss_name);
-                let body = self.read_resource(ArmReadKind::ScaleSet, &path, "unable to retrieve virtual machine scale set metadata", "az vmss show")?;
+                let path = resources::vmss_path(
+                    &login.subscription_id,
+                    &login.resource_group_name,
+                    &login.vmss_name,
+                );
+                let body = self.read_resource(
+                    ArmReadKind::ScaleSet,
+                    &path,
+                    "unable to retrieve virtual machine scale set metadata",
+                    "az vmss show",
+                )?;
                 self.record(
                     "bound.scale_set",
                     if !scale_set_bound(role) {
                         R::Skip("bound_scale_sets is empty".into())
                     } else if role::contains_fold(&role.bound_scale_sets, &login.vmss_name) {
-                        R::Pass(format!("{} is in {}", login.vmss_name, describe_list(&role.bound_scale_sets)))
+                        R::Pass(format!(
+                            "{} is in {}",
+                            login.vmss_name,
+                            describe_list(&role.bound_scale_sets)
+                        ))
                     } else {
-                        fail(500, "scale set not authorized", format!("{} is not in {}", login.vmss_name, describe_list(&role.bound_scale_sets)), Some("add the scale set to bound_scale_sets".into()))
+                        fail(
+                            500,
+                            "scale set not authorized",
+                            format!(
+                                "{} is not in {}",
+                                login.vmss_name,
+                                describe_list(&role.bound_scale_sets)
+                            ),
+                            Some("add the scale set to bound_scale_sets".into()),
+                        )
                     },
                 );
-                self.record("resource.id_parse", R::Skip("only for resource_id logins".into()));
+                self.record(
+                    "resource.id_parse",
+                    R::Skip("only for resource_id logins".into()),
+                );
                 match body {
                     Some(b) => {
                         location = resources::location_of(&b);
                         match resources::identity_of(&b) {
                             None => {
-                                self.record("resource.identity_present", fail500("vmss client did not return identity information", Some("enable a managed identity on the scale set".into())));
+                                self.record(
+                                    "resource.identity_present",
+                                    fail500(
+                                        "vmss client did not return identity information",
+                                        Some("enable a managed identity on the scale set".into()),
+                                    ),
+                                );
                                 identity_known = false;
                             }
                             Some(ident) => {
-                                self.record("resource.identity_present", R::Pass(describe_identity(&ident)));
+                                self.record(
+                                    "resource.identity_present",
+                                    R::Pass(describe_identity(&ident)),
+                                );
                                 candidates.extend(ident.principal_id.clone());
                                 let mut lookups = Vec::new();
                                 for (id, pid) in &ident.user_assigned {
@@ -960,21 +1208,40 @@ impl Run<'_> {
                                         None => lookups.push(id.clone()),
                                     }
                                 }
-                                let r = self.flexible_identities(&lookups, &mut candidates, &mut identity_known)?;
+                                let r = self.flexible_identities(
+                                    &lookups,
+                                    &mut candidates,
+                                    &mut identity_known,
+                                )?;
                                 self.record("resource.user_assigned_identities", r);
                             }
                         }
                     }
                     None => {
-                        self.record("resource.identity_present", R::Unknown("the scale set could not be read".into()));
-                        self.record("resource.user_assigned_identities", R::Unknown("the scale set could not be read".into()));
+                        self.record(
+                            "resource.identity_present",
+                            R::Unknown("the scale set could not be read".into()),
+                        );
+                        self.record(
+                            "resource.user_assigned_identities",
+                            R::Unknown("the scale set could not be read".into()),
+                        );
                         identity_known = false;
                     }
                 }
             }
             Branch::Vm => {
-                let path = resources::vm_path(&login.subscription_id, &login.resource_group_name, &login.vm_name);
-                let body = self.read_resource(ArmReadKind::VirtualMachine, &path, "unable to retrieve virtual machine metadata", "az vm show")?;
+                let path = resources::vm_path(
+                    &login.subscription_id,
+                    &login.resource_group_name,
+                    &login.vm_name,
+                );
+                let body = self.read_resource(
+                    ArmReadKind::VirtualMachine,
+                    &path,
+                    "unable to retrieve virtual machine metadata",
+                    "az vm show",
+                )?;
                 match body {
                     Some(b) => {
                         location = resources::location_of(&b);
@@ -984,15 +1251,26 @@ impl Run<'_> {
                                 identity_known = false;
                             }
                             Some(ident) => {
-                                self.record("resource.identity_present", R::Pass(describe_identity(&ident)));
+                                self.record(
+                                    "resource.identity_present",
+                                    R::Pass(describe_identity(&ident)),
+                                );
                                 candidates.extend(ident.principal_id.clone());
                                 // Vault adds every user-assigned principalId, "" when absent.
-                                candidates.extend(ident.user_assigned.iter().map(|(_, p)| p.clone().unwrap_or_default()));
+                                candidates.extend(
+                                    ident
+                                        .user_assigned
+                                        .iter()
+                                        .map(|(_, p)| p.clone().unwrap_or_default()),
+                                );
                             }
                         }
                     }
                     None => {
-                        self.record("resource.identity_present", R::Unknown("the VM could not be read".into()));
+                        self.record(
+                            "resource.identity_present",
+                            R::Unknown("the VM could not be read".into()),
+                        );
                         identity_known = false;
                     }
                 }
@@ -1004,8 +1282,14 @@ impl Run<'_> {
                         R::Skip("bound_scale_sets is empty".into())
                     },
                 );
-                self.record("resource.id_parse", R::Skip("only for resource_id logins".into()));
-                self.record("resource.user_assigned_identities", R::Skip("only for flexible scale sets".into()));
+                self.record(
+                    "resource.id_parse",
+                    R::Skip("only for resource_id logins".into()),
+                );
+                self.record(
+                    "resource.user_assigned_identities",
+                    R::Skip("only for flexible scale sets".into()),
+                );
             }
             Branch::ResourceId => {
                 self.record(
@@ -1025,33 +1309,73 @@ impl Run<'_> {
                     },
                 );
                 let body = if parsed.is_ok() {
-                    self.read_resource(ArmReadKind::Resource, &login.resource_id, "unable to retrieve user assigned identity metadata", "az resource show --ids")?
+                    self.read_resource(
+                        ArmReadKind::Resource,
+                        &login.resource_id,
+                        "unable to retrieve user assigned identity metadata",
+                        "az resource show --ids",
+                    )?
                 } else {
-                    self.record("resource.arm_read", R::Unknown("the resource id could not be parsed".into()));
+                    self.record(
+                        "resource.arm_read",
+                        R::Unknown("the resource id could not be parsed".into()),
+                    );
                     None
                 };
                 match body {
                     Some(b) => match resources::identity_of(&b) {
                         None => {
-                            self.record("resource.identity_present", fail500("client did not return identity information", Some("enable a managed identity on the resource".into())));
+                            self.record(
+                                "resource.identity_present",
+                                fail500(
+                                    "client did not return identity information",
+                                    Some("enable a managed identity on the resource".into()),
+                                ),
+                            );
                             identity_known = false;
                         }
                         Some(ident) => {
-                            self.record("resource.identity_present", R::Pass(describe_identity(&ident)));
+                            self.record(
+                                "resource.identity_present",
+                                R::Pass(describe_identity(&ident)),
+                            );
                             candidates.extend(ident.principal_id.clone());
-                            candidates.extend(ident.user_assigned.iter().map(|(_, p)| p.clone().unwrap_or_default()));
+                            candidates.extend(
+                                ident
+                                    .user_assigned
+                                    .iter()
+                                    .map(|(_, p)| p.clone().unwrap_or_default()),
+                            );
                         }
                     },
                     None => {
-                        self.record("resource.identity_present", R::Unknown("the resource could not be read".into()));
+                        self.record(
+                            "resource.identity_present",
+                            R::Unknown("the resource could not be read".into()),
+                        );
                         identity_known = false;
                     }
                 }
-                self.record("resource.user_assigned_identities", R::Skip("only for flexible scale sets".into()));
+                self.record(
+                    "resource.user_assigned_identities",
+                    R::Skip("only for flexible scale sets".into()),
+                );
             }
             Branch::AppId => {
-                for id in ["bound.scale_set", "resource.id_parse", "resource.arm_read", "resource.identity_present", "resource.user_assigned_identities"] {
-                    self.record(id, R::Skip("not read for app id logins (no vm_name, vmss_name or resource_id)".into()));
+                for id in [
+                    "bound.scale_set",
+                    "resource.id_parse",
+                    "resource.arm_read",
+                    "resource.identity_present",
+                    "resource.user_assigned_identities",
+                ] {
+                    self.record(
+                        id,
+                        R::Skip(
+                            "not read for app id logins (no vm_name, vmss_name or resource_id)"
+                                .into(),
+                        ),
+                    );
                 }
             }
         }
@@ -1088,7 +1412,16 @@ impl Run<'_> {
         } else if candidates.iter().any(|p| p == &c.oid) {
             R::Pass(format!("oid {} is one of the resource's identities", c.oid))
         } else if c.appid.is_empty() {
-            fail(500, "token object id does not match expected identities, and no app id was found", format!("oid {} is not among {}", show(&c.oid), describe_candidates(&candidates)), Some(identity_hint(c, &candidates)))
+            fail(
+                500,
+                "token object id does not match expected identities, and no app id was found",
+                format!(
+                    "oid {} is not among {}",
+                    show(&c.oid),
+                    describe_candidates(&candidates)
+                ),
+                Some(identity_hint(c, &candidates)),
+            )
         } else {
             let mut groups: Vec<String> = vec![login.resource_group_name.clone()];
             for g in &role.bound_resource_groups {
@@ -1101,7 +1434,9 @@ impl Run<'_> {
             for g in &groups {
                 let path = resources::identity_list_path(&login.subscription_id, g);
                 match self.arm_read(ArmReadKind::IdentityList, &path)? {
-                    Some(ArmAnswer::Found { body }) => client_ids.extend(resources::listed_client_ids(&body)),
+                    Some(ArmAnswer::Found { body }) => {
+                        client_ids.extend(resources::listed_client_ids(&body))
+                    }
                     Some(_) => {} // Vault logs a failed page and carries on.
                     None => unknown = true,
                 }
@@ -1157,10 +1492,24 @@ impl Run<'_> {
     }
 
     /// Reads a VM / scale set / resource; records `resource.arm_read`.
-    fn read_resource(&mut self, kind: ArmReadKind, path: &str, prefix: &str, cli: &str) -> Result<Option<Value>, Halt> {
+    fn read_resource(
+        &mut self,
+        kind: ArmReadKind,
+        path: &str,
+        prefix: &str,
+        cli: &str,
+    ) -> Result<Option<Value>, Halt> {
         match self.arm_read(kind, path)? {
             Some(ArmAnswer::Found { body }) => {
-                self.record("resource.arm_read", R::Pass(format!("ARM GET {path}: found{}", resources::location_of(&body).map(|l| format!(" in {l}")).unwrap_or_default())));
+                self.record(
+                    "resource.arm_read",
+                    R::Pass(format!(
+                        "ARM GET {path}: found{}",
+                        resources::location_of(&body)
+                            .map(|l| format!(" in {l}"))
+                            .unwrap_or_default()
+                    )),
+                );
                 Ok(Some(body))
             }
             Some(answer) => {
@@ -1169,17 +1518,28 @@ impl Run<'_> {
                     ArmAnswer::NotFound => format!("ARM has no {path}: check subscription_id, resource_group_name and the name (`{cli}`), and that Vault's credentials can read it"),
                     _ => "Vault could not read the resource from ARM: check Vault's Azure credentials (Reader on the resource) and ARM availability".to_string(),
                 };
-                self.record("resource.arm_read", fail(500, e, format!("ARM GET {path} failed"), Some(hint)));
+                self.record(
+                    "resource.arm_read",
+                    fail(500, e, format!("ARM GET {path} failed"), Some(hint)),
+                );
                 Ok(None)
             }
             None => {
-                self.record("resource.arm_read", R::Unknown(format!("not read: needs ARM GET {path}")));
+                self.record(
+                    "resource.arm_read",
+                    R::Unknown(format!("not read: needs ARM GET {path}")),
+                );
                 Ok(None)
             }
         }
     }
 
-    fn flexible_identities(&mut self, ids: &[String], candidates: &mut Vec<String>, known: &mut bool) -> Result<R, Halt> {
+    fn flexible_identities(
+        &mut self,
+        ids: &[String],
+        candidates: &mut Vec<String>,
+        known: &mut bool,
+    ) -> Result<R, Halt> {
         if ids.is_empty() {
             return Ok(R::Skip("every identity came with its principalId".into()));
         }
@@ -1188,10 +1548,22 @@ impl Run<'_> {
         for id in ids {
             let parsed = match ResourceId::parse(id) {
                 Ok(p) => p,
-                Err(e) => return Ok(fail500(format!("unable to parse the user-assigned identity resource ID {}: {e}", quote(id)), None)),
+                Err(e) => {
+                    return Ok(fail500(
+                        format!(
+                            "unable to parse the user-assigned identity resource ID {}: {e}",
+                            quote(id)
+                        ),
+                        None,
+                    ))
+                }
             };
             let _ = login;
-            let path = resources::user_assigned_identity_path(&parsed.subscription_id, &parsed.resource_group, &parsed.name);
+            let path = resources::user_assigned_identity_path(
+                &parsed.subscription_id,
+                &parsed.resource_group,
+                &parsed.name,
+            );
             match self.arm_read(ArmReadKind::UserAssignedIdentity, &path)? {
                 Some(ArmAnswer::Found { body }) => {
                     if let Some(p) = resources::identity_principal_id(&body) {
@@ -1200,7 +1572,10 @@ impl Run<'_> {
                     }
                 }
                 Some(answer) => {
-                    let e = format!("unable to retrieve user assigned identity metadata: {}", self.arm_error(&path, &answer));
+                    let e = format!(
+                        "unable to retrieve user assigned identity metadata: {}",
+                        self.arm_error(&path, &answer)
+                    );
                     return Ok(fail(500, e, format!("ARM GET {path} failed"), Some("Vault reads each user-assigned identity of a flexible scale set: check that it exists and Vault may read it".into())));
                 }
                 None => {
@@ -1209,17 +1584,31 @@ impl Run<'_> {
                 }
             }
         }
-        Ok(R::Pass(format!("read {} user-assigned identities (flexible orchestration): {}", ids.len(), found.join(", "))))
+        Ok(R::Pass(format!(
+            "read {} user-assigned identities (flexible orchestration): {}",
+            ids.len(),
+            found.join(", ")
+        )))
     }
 
-    fn finish(&mut self, role: Option<&Role>, claims: Option<&AzureClaims>, _app: &Option<bool>) -> Output {
+    fn finish(
+        &mut self,
+        role: Option<&Role>,
+        claims: Option<&AzureClaims>,
+        _app: &Option<bool>,
+    ) -> Output {
         let ctx = self.ctx;
         let claims_json = ctx_claims(&ctx.login.jwt);
         let (allowed, status, error, auth) = match (&self.failure, role, claims) {
             (Some(f), _, _) => (false, f.status, Some(f.error.clone()), None),
             (None, Some(role), Some(c)) => (true, 200, None, Some(auth_block(ctx, role, c))),
             // Unreachable in practice: without a role or claims some check failed.
-            (None, _, _) => (false, 500, Some("internal error: decision incomplete".to_string()), None),
+            (None, _, _) => (
+                false,
+                500,
+                Some("internal error: decision incomplete".to_string()),
+                None,
+            ),
         };
         Output {
             allowed,
@@ -1235,7 +1624,11 @@ impl Run<'_> {
     }
 }
 
-const BINDING_CHECKS: &[&str] = &["bindings.specific", "bindings.service_principal", "bindings.groups"];
+const BINDING_CHECKS: &[&str] = &[
+    "bindings.specific",
+    "bindings.service_principal",
+    "bindings.groups",
+];
 
 /// Every check of §3.4, in the order they appear for a VM login.
 const RESOURCE_CHECKS: &[&str] = &[
@@ -1259,15 +1652,25 @@ fn ctx_claims(jwt: &str) -> Option<Value> {
         return None;
     }
     let payload = token::decode_payload(jwt).ok()?;
-    token::parse_object(&payload, "claims").ok().map(|m| m.to_value())
+    token::parse_object(&payload, "claims")
+        .ok()
+        .map(|m| m.to_value())
 }
 
 fn auth_block(ctx: &LoginContext, role: &Role, c: &AzureClaims) -> Auth {
     let login = &ctx.login;
     let mut alias_meta = std::collections::BTreeMap::new();
-    alias_meta.insert("resource_group_name".to_string(), login.resource_group_name.clone());
+    alias_meta.insert(
+        "resource_group_name".to_string(),
+        login.resource_group_name.clone(),
+    );
     alias_meta.insert("subscription_id".to_string(), login.subscription_id.clone());
-    for (k, v) in [("vm_name", &login.vm_name), ("vmss_name", &login.vmss_name), ("resource_id", &login.resource_id), ("app_id", &c.appid)] {
+    for (k, v) in [
+        ("vm_name", &login.vm_name),
+        ("vmss_name", &login.vmss_name),
+        ("resource_id", &login.resource_id),
+        ("app_id", &c.appid),
+    ] {
         if !v.is_empty() {
             alias_meta.insert(k.to_string(), v.clone());
         }
@@ -1284,8 +1687,15 @@ fn auth_block(ctx: &LoginContext, role: &Role, c: &AzureClaims) -> Auth {
             name: c.oid.clone(),
             metadata: alias_meta,
         },
-        group_aliases: c.groups.iter().filter(|g| !g.is_empty()).map(|g| GroupAlias { name: g.clone() }).collect(),
-        internal_data: InternalData { role: login.role.clone() },
+        group_aliases: c
+            .groups
+            .iter()
+            .filter(|g| !g.is_empty())
+            .map(|g| GroupAlias { name: g.clone() })
+            .collect(),
+        internal_data: InternalData {
+            role: login.role.clone(),
+        },
         ttl: t.ttl,
         max_ttl: t.max_ttl,
         explicit_max_ttl: t.explicit_max_ttl,
@@ -1350,28 +1760,46 @@ fn claim_shown(c: &AzureClaims) -> String {
 
 /// "virtual machine web-01 in resource group rg-web", from the claims.
 fn claim_owner(c: &AzureClaims) -> String {
-    let claim = if c.xms_az_rid.is_empty() { &c.xms_mirid } else { &c.xms_az_rid };
+    let claim = if c.xms_az_rid.is_empty() {
+        &c.xms_mirid
+    } else {
+        &c.xms_az_rid
+    };
     match resources::split_claim(claim) {
-        Some(p) => format!("{} {} in resource group {}", p.kind, p.name, p.resource_group),
+        Some(p) => format!(
+            "{} {} in resource group {}",
+            p.kind, p.name, p.resource_group
+        ),
         None => quote(claim),
     }
 }
 
 fn substring_note(c: &AzureClaims, pattern: &str) -> String {
-    let claim = if !c.xms_az_rid.is_empty() && c.xms_az_rid.to_lowercase().contains(&pattern.to_lowercase()) {
+    let claim = if !c.xms_az_rid.is_empty()
+        && c.xms_az_rid
+            .to_lowercase()
+            .contains(&pattern.to_lowercase())
+    {
         &c.xms_az_rid
     } else {
         &c.xms_mirid
     };
     if resources::matches_only_by_substring(claim, pattern) {
-        format!(" — by substring only: {} does not end there in {} (Vault quirk: no delimiter)", pattern, claim)
+        format!(
+            " — by substring only: {} does not end there in {} (Vault quirk: no delimiter)",
+            pattern, claim
+        )
     } else {
         String::new()
     }
 }
 
 fn subscription_note(c: &AzureClaims, sub: &str) -> String {
-    let claim = if c.xms_az_rid.is_empty() { &c.xms_mirid } else { &c.xms_az_rid };
+    let claim = if c.xms_az_rid.is_empty() {
+        &c.xms_mirid
+    } else {
+        &c.xms_az_rid
+    };
     match resources::split_claim(claim) {
         Some(p) if !p.subscription_id.eq_ignore_ascii_case(sub) => format!(
             " (note: the token names subscription {}; Vault never compares subscription_id with the token)",
@@ -1438,7 +1866,9 @@ fn did_you_mean(field: &str) -> String {
     let f = field.to_lowercase();
     let hit = NAMES.iter().find(|n| {
         let n = n.to_string();
-        n == format!("{f}s") || n.trim_end_matches('s') == f.trim_end_matches('s') || n.replace('_', "") == f.replace(['_', '-'], "")
+        n == format!("{f}s")
+            || n.trim_end_matches('s') == f.trim_end_matches('s')
+            || n.replace('_', "") == f.replace(['_', '-'], "")
     });
     match hit {
         Some(n) => format!("{field} (did you mean {n}?)"),

@@ -82,6 +82,12 @@ pub fn rfc3339(unix: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
+/// `2024-05-01 12:00:00`, for check details (followed by "UTC" there).
+pub fn human_utc(unix: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(unix);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+}
+
 /// Splits Unix seconds into a proleptic Gregorian date and time (Howard Hinnant's
 /// `civil_from_days`), in i128 so that no `i64` input can overflow.
 fn civil(unix: i64) -> (i128, u32, u32, u32, u32, u32) {
@@ -213,7 +219,10 @@ pub fn json_key_matches(key: &str, field: &str) -> bool {
         c => c.to_ascii_lowercase(),
     };
     key.chars().count() == field.chars().count()
-        && key.chars().zip(field.chars()).all(|(a, b)| fold(a) == fold(b))
+        && key
+            .chars()
+            .zip(field.chars())
+            .all(|(a, b)| fold(a) == fold(b))
 }
 
 /// Converts a JSON number the way go-oidc's `jsonTime` does: `json.Number.Int64()`, else

@@ -253,7 +253,11 @@ mod tests {
         ]}))
         .unwrap();
         assert!(set.keys[0].unusable.as_deref().unwrap_or("").contains("EC"));
-        assert!(set.keys[1].unusable.as_deref().unwrap_or("").contains("missing n"));
+        assert!(set.keys[1]
+            .unusable
+            .as_deref()
+            .unwrap_or("")
+            .contains("missing n"));
         assert!(set.keys[2].unusable.is_some());
         assert!(KeySet::from_jwks(&json!({"keys": 1})).is_err());
         assert!(KeySet::from_jwks(&json!([])).is_err());

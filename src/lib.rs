@@ -22,7 +22,10 @@
 //! assert_eq!(out.error.as_deref(), Some("jwt is required"));
 //! ```
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod cidr;
 pub mod clouds;
@@ -43,7 +46,7 @@ pub use clouds::Cloud;
 pub use config::Config;
 pub use contract::{evaluate, evaluate_json, EvaluateInput, InputError};
 pub use decision::{Auth, Check, Outcome, Output};
-pub use decode::{decode_token, extract_jwt, Decoded, DecodeError};
+pub use decode::{decode_token, extract_jwt, DecodeError, Decoded};
 pub use flow::{ArmReadKind, ArmRequest, KeyFetchError, LoginContext, LoginFlow, Profile, Step};
 pub use keys::KeySet;
 pub use login::LoginRequest;

@@ -26,7 +26,8 @@ impl LoginRequest {
     pub fn from_json(v: &Value) -> Result<LoginRequest, FieldError> {
         let obj = fields::unwrap_vault_read(v)
             .ok_or_else(|| FieldError::new("login", "expected a JSON object"))?;
-        let get = |k: &str| fields::string(&format!("login.{k}"), obj.get(k).unwrap_or(&Value::Null));
+        let get =
+            |k: &str| fields::string(&format!("login.{k}"), obj.get(k).unwrap_or(&Value::Null));
         Ok(LoginRequest {
             role: get("role")?,
             jwt: get("jwt")?,
@@ -88,10 +89,16 @@ mod tests {
 
     #[test]
     fn subscription_ids() {
-        assert!(valid_subscription_id("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"));
-        assert!(valid_subscription_id("0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0"));
+        assert!(valid_subscription_id(
+            "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        ));
+        assert!(valid_subscription_id(
+            "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0"
+        ));
         assert!(!valid_subscription_id("0f1e2d3c4b5a697887969a5b4c3d2e1f0"));
-        assert!(!valid_subscription_id("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg"));
+        assert!(!valid_subscription_id(
+            "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg"
+        ));
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl ResourceId {
             return Err(bad());
         }
         let rest = &parts[6..];
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return Err(bad());
         }
         let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
@@ -139,9 +139,13 @@ pub fn claim_match(
     }
     let mut lines = Vec::new();
     if !az_rid.is_empty() {
-        lines.push(format!("xms_az_rid token claim does not match {field} {value}"));
+        lines.push(format!(
+            "xms_az_rid token claim does not match {field} {value}"
+        ));
     }
-    lines.push(format!("xms_mirid token claim does not match {field} {value}"));
+    lines.push(format!(
+        "xms_mirid token claim does not match {field} {value}"
+    ));
     Err(lines.join("\n"))
 }
 
@@ -208,7 +212,13 @@ impl ArmAnswer {
 
 /// The error text azure-sdk-for-go's `ResponseError` prints, which Vault wraps
 /// (`unable to retrieve virtual machine metadata: <this>`).
-pub fn azure_error(arm_endpoint: &str, path: &str, status: u16, code: &str, message: &str) -> String {
+pub fn azure_error(
+    arm_endpoint: &str,
+    path: &str,
+    status: u16,
+    code: &str,
+    message: &str,
+) -> String {
     let rule = "-".repeat(80);
     let url = format!("{}{}", arm_endpoint.trim_end_matches('/'), path);
     if status == 0 {
@@ -279,7 +289,9 @@ pub fn identity_of(body: &Value) -> Option<Identity> {
                 .map(|(id, v)| {
                     (
                         id.clone(),
-                        v.get("principalId").and_then(Value::as_str).map(str::to_string),
+                        v.get("principalId")
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
                     )
                 })
                 .collect()
@@ -294,7 +306,9 @@ pub fn identity_of(body: &Value) -> Option<Identity> {
 
 /// `location` of a GET body.
 pub fn location_of(body: &Value) -> Option<String> {
-    body.get("location").and_then(Value::as_str).map(str::to_string)
+    body.get("location")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 /// `properties.principalId` of a user-assigned identity.
@@ -355,7 +369,8 @@ mod tests {
 
     #[test]
     fn claim_matching_is_a_substring() {
-        let mirid = "/subscriptions/s/resourcegroups/rg/providers/Microsoft.Compute/virtualMachines/vm10";
+        let mirid =
+            "/subscriptions/s/resourcegroups/rg/providers/Microsoft.Compute/virtualMachines/vm10";
         assert!(claim_match("", mirid, "/virtualMachines/vm1", "vm_name", "vm1").is_ok());
         assert!(matches_only_by_substring(mirid, "/virtualMachines/vm1"));
         assert!(!matches_only_by_substring(mirid, "/virtualMachines/vm10"));

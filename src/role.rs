@@ -235,7 +235,10 @@ fn token_field_error(t: &TokenFields) -> Option<String> {
         t.token_type.as_str(),
         "default-service" | "service" | "batch" | "default" | "default-batch"
     ) {
-        return Some(format!("invalid 'token_type' value {}", crate::gocompat::quote(&t.token_type)));
+        return Some(format!(
+            "invalid 'token_type' value {}",
+            crate::gocompat::quote(&t.token_type)
+        ));
     }
     for cidr in &t.bound_cidrs {
         if crate::cidr::Cidr::parse(cidr).is_none() {
@@ -275,20 +278,47 @@ mod tests {
     use serde_json::json;
 
     fn write_error(v: Value) -> Option<String> {
-        Role::from_json(&v, "r").unwrap().write_error().map(str::to_string)
+        Role::from_json(&v, "r")
+            .unwrap()
+            .write_error()
+            .map(str::to_string)
     }
 
     #[test]
     fn role_write_rules_in_vault_order() {
         let cases = [
-            (json!({"token_ttl": -1, "bound_group_ids": "g"}), Some("'token_ttl' cannot be negative")),
-            (json!({"token_max_ttl": "-1s", "bound_group_ids": "g"}), Some("'token_max_ttl' cannot be negative")),
-            (json!({"token_ttl": "2h", "token_max_ttl": "1h", "bound_group_ids": "g"}), Some("'token_ttl' cannot be greater than 'token_max_ttl'")),
-            (json!({"token_period": -1, "bound_group_ids": "g"}), Some("'token_period' cannot be negative")),
-            (json!({"token_type": "x", "bound_group_ids": "g"}), Some("invalid 'token_type' value \"x\"")),
-            (json!({"token_num_uses": -1, "bound_group_ids": "g"}), Some("token num uses cannot be negative")),
-            (json!({"token_policies": "p"}), Some("must have at least one bound constraint when creating/updating a role")),
-            (json!({"ttl": "2h", "max_ttl": "1h", "bound_group_ids": "g"}), Some("ttl should not be greater than max_ttl")),
+            (
+                json!({"token_ttl": -1, "bound_group_ids": "g"}),
+                Some("'token_ttl' cannot be negative"),
+            ),
+            (
+                json!({"token_max_ttl": "-1s", "bound_group_ids": "g"}),
+                Some("'token_max_ttl' cannot be negative"),
+            ),
+            (
+                json!({"token_ttl": "2h", "token_max_ttl": "1h", "bound_group_ids": "g"}),
+                Some("'token_ttl' cannot be greater than 'token_max_ttl'"),
+            ),
+            (
+                json!({"token_period": -1, "bound_group_ids": "g"}),
+                Some("'token_period' cannot be negative"),
+            ),
+            (
+                json!({"token_type": "x", "bound_group_ids": "g"}),
+                Some("invalid 'token_type' value \"x\""),
+            ),
+            (
+                json!({"token_num_uses": -1, "bound_group_ids": "g"}),
+                Some("token num uses cannot be negative"),
+            ),
+            (
+                json!({"token_policies": "p"}),
+                Some("must have at least one bound constraint when creating/updating a role"),
+            ),
+            (
+                json!({"ttl": "2h", "max_ttl": "1h", "bound_group_ids": "g"}),
+                Some("ttl should not be greater than max_ttl"),
+            ),
             (json!({"bound_group_ids": "g"}), None),
         ];
         for (body, want) in cases {

@@ -406,10 +406,7 @@ pub fn parse_jws<'a>(raw: &'a str, allowed: &[&str]) -> Result<Jws<'a>, String> 
             x5t,
             json: header_members.to_value(),
         },
-        signing_input: raw
-            .rfind('.')
-            .map(|i| &raw[..i])
-            .unwrap_or_default(),
+        signing_input: raw.rfind('.').map(|i| &raw[..i]).unwrap_or_default(),
         signature,
         signature_canonical,
     })

@@ -142,7 +142,9 @@ macro_rules! env {
         $linker.func_wrap(
             "env",
             stringify!($name),
-            |mut c: C, $($arg: $ty),*| -> wasmtime::Result<u32> { status($name(&mut c, $($arg),*)) },
+            |mut c: C, $($arg: $ty),*| -> wasmtime::Result<u32> {
+                status($name(&mut c, $($arg),*))
+            },
         )?;
     };
 }
@@ -182,7 +184,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> 
     env!(linker, proxy_get_property(pp: u32, pl: u32, ret_ptr: u32, ret_size: u32));
     env!(linker, proxy_set_property(pp: u32, pl: u32, vp: u32, vl: u32));
     // Shared data and queues.
-    env!(linker, proxy_get_shared_data(kp: u32, kl: u32, ret_ptr: u32, ret_size: u32, ret_cas: u32));
+    env!(linker, proxy_get_shared_data(
+        kp: u32, kl: u32, ret_ptr: u32, ret_size: u32, ret_cas: u32
+    ));
     env!(linker, proxy_set_shared_data(kp: u32, kl: u32, vp: u32, vl: u32, cas: u32));
     env!(linker, proxy_register_shared_queue(np: u32, nl: u32, ret_id: u32));
     env!(linker, proxy_resolve_shared_queue(vp: u32, vl: u32, np: u32, nl: u32, ret_id: u32));
@@ -289,7 +293,14 @@ fn proxy_done(c: &mut C) -> R {
 // ---------------------------------------------------------------------------
 // Buffers
 
-fn proxy_get_buffer_bytes(c: &mut C, t: u32, start: u32, max: u32, ret_ptr: u32, ret_size: u32) -> R {
+fn proxy_get_buffer_bytes(
+    c: &mut C,
+    t: u32,
+    start: u32,
+    max: u32,
+    ret_ptr: u32,
+    ret_size: u32,
+) -> R {
     let bytes = {
         let buf = c.data().buffer(t)?;
         let start = start as usize;
@@ -351,7 +362,14 @@ fn proxy_set_header_map_pairs(c: &mut C, t: u32, ptr: u32, len: u32) -> R {
     Ok(())
 }
 
-fn proxy_get_header_map_value(c: &mut C, t: u32, kp: u32, kl: u32, ret_ptr: u32, ret_size: u32) -> R {
+fn proxy_get_header_map_value(
+    c: &mut C,
+    t: u32,
+    kp: u32,
+    kl: u32,
+    ret_ptr: u32,
+    ret_size: u32,
+) -> R {
     let key = read_string(c, kp, kl)?;
     let value = find(c.data_mut().map(t)?, &key)
         .ok_or(Fail::Status(Status::NotFound))?
@@ -418,7 +436,14 @@ fn proxy_set_property(c: &mut C, pp: u32, pl: u32, vp: u32, vl: u32) -> R {
 // ---------------------------------------------------------------------------
 // Shared data and queues
 
-fn proxy_get_shared_data(c: &mut C, kp: u32, kl: u32, ret_ptr: u32, ret_size: u32, ret_cas: u32) -> R {
+fn proxy_get_shared_data(
+    c: &mut C,
+    kp: u32,
+    kl: u32,
+    ret_ptr: u32,
+    ret_size: u32,
+    ret_cas: u32,
+) -> R {
     let key = read_string(c, kp, kl)?;
     let (value, cas) = c
         .data()
@@ -609,7 +634,10 @@ fn proxy_http_call(
     let token = state.next_token;
     state.next_token = state.next_token.wrapping_add(1).max(1);
     let owner = state.effective;
-    let request = state.streams.contains_key(&owner).then_some(RequestId(owner));
+    let request = state
+        .streams
+        .contains_key(&owner)
+        .then_some(RequestId(owner));
     let call = HttpCall {
         token,
         upstream,

@@ -116,7 +116,9 @@ impl Host {
             .iter()
             .any(|v| has_export(v))
         {
-            bail!("the module exports no proxy_abi_version_0_2_x marker: not a proxy-wasm 0.2 filter");
+            bail!(
+                "the module exports no proxy_abi_version_0_2_x marker: not a proxy-wasm 0.2 filter"
+            );
         }
 
         let mut linker = Linker::new(engine()?);
@@ -290,7 +292,12 @@ impl Host {
 
     /// The local response the filter sent for `id`, if any.
     pub fn local_response(&self, id: RequestId) -> Option<&LocalResponse> {
-        self.store.data().streams.get(&id.0)?.local_response.as_ref()
+        self.store
+            .data()
+            .streams
+            .get(&id.0)?
+            .local_response
+            .as_ref()
     }
 
     /// The request headers of `id`, as the filter left them.
@@ -346,7 +353,12 @@ impl Host {
     /// `proxy_on_http_call_response` on the root context, during which the
     /// filter reads `headers` (include `:status`) as
     /// `HTTP_CALL_RESPONSE_HEADERS` and `body` as `HTTP_CALL_RESPONSE_BODY`.
-    pub fn respond_http_call(&mut self, token: u32, headers: &[(&str, &str)], body: &[u8]) -> Result<()> {
+    pub fn respond_http_call(
+        &mut self,
+        token: u32,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<()> {
         let headers = headers
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -439,7 +451,12 @@ impl Host {
         let done = self
             .call::<u32, u32>("proxy_on_done", ctx, ctx)?
             .is_none_or(|v| v != 0);
-        let phase = self.store.data_mut().phases.entry(ctx).or_insert(Phase::Active);
+        let phase = self
+            .store
+            .data_mut()
+            .phases
+            .entry(ctx)
+            .or_insert(Phase::Active);
         if *phase == Phase::Active {
             *phase = if done {
                 Phase::DoneRequested
@@ -473,13 +490,23 @@ impl Host {
 
     /// Calls the export `name` (if the module has it) with `ctx` as the
     /// effective context, then finalizes contexts the filter marked done.
-    fn call<P: WasmParams, R: WasmResults>(&mut self, name: &'static str, ctx: u32, params: P) -> Result<Option<R>> {
+    fn call<P: WasmParams, R: WasmResults>(
+        &mut self,
+        name: &'static str,
+        ctx: u32,
+        params: P,
+    ) -> Result<Option<R>> {
         let result = self.call_raw(name, ctx, params)?;
         self.reap()?;
         Ok(result)
     }
 
-    fn call_raw<P: WasmParams, R: WasmResults>(&mut self, name: &'static str, ctx: u32, params: P) -> Result<Option<R>> {
+    fn call_raw<P: WasmParams, R: WasmResults>(
+        &mut self,
+        name: &'static str,
+        ctx: u32,
+        params: P,
+    ) -> Result<Option<R>> {
         self.check_usable()?;
         let Some(func) = self.instance.get_func(&mut self.store, name) else {
             return Ok(None);

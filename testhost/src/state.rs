@@ -101,7 +101,9 @@ impl State {
     pub(crate) fn map(&mut self, map_type: u32) -> Result<&Pairs, Status> {
         use abi::map::*;
         match map_type {
-            HTTP_REQUEST_HEADERS | HTTP_REQUEST_TRAILERS | HTTP_RESPONSE_HEADERS
+            HTTP_REQUEST_HEADERS
+            | HTTP_REQUEST_TRAILERS
+            | HTTP_RESPONSE_HEADERS
             | HTTP_RESPONSE_TRAILERS => self.stream_map(map_type).map(|m| &*m),
             HTTP_CALL_RESPONSE_HEADERS => match &self.call_response {
                 Some(r) => Ok(&r.headers),
@@ -120,7 +122,9 @@ impl State {
     pub(crate) fn map_mut(&mut self, map_type: u32) -> Result<&mut Pairs, Status> {
         use abi::map::*;
         match map_type {
-            HTTP_REQUEST_HEADERS | HTTP_REQUEST_TRAILERS | HTTP_RESPONSE_HEADERS
+            HTTP_REQUEST_HEADERS
+            | HTTP_REQUEST_TRAILERS
+            | HTTP_RESPONSE_HEADERS
             | HTTP_RESPONSE_TRAILERS => self.stream_map(map_type),
             // Call responses are read-only.
             HTTP_CALL_RESPONSE_HEADERS | HTTP_CALL_RESPONSE_TRAILERS => Err(Status::BadArgument),

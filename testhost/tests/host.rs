@@ -81,7 +81,11 @@ fn start_and_configure_pass_configs_and_results() {
     assert!(host.start("vm-config").unwrap());
     assert!(host.configure("plugin-config").unwrap());
     assert!(logged(&host, LogLevel::Info, "vm config: vm-config"));
-    assert!(logged(&host, LogLevel::Info, "plugin config: plugin-config"));
+    assert!(logged(
+        &host,
+        LogLevel::Info,
+        "plugin config: plugin-config"
+    ));
 
     let mut host = Host::new(fixture()).unwrap();
     assert!(!host.start("fail").unwrap());
@@ -126,7 +130,11 @@ fn header_modifications_time_and_properties() {
     assert_eq!(host.now(), 1_700_000_001_123_456_789);
     host.set_property(&["node", "id"], "node-7");
     let req = host
-        .request(&headers(&[("X-Remove-Me", "x"), ("x-replace", "a"), ("x-replace", "b")]))
+        .request(&headers(&[
+            ("X-Remove-Me", "x"),
+            ("x-replace", "a"),
+            ("x-replace", "b"),
+        ]))
         .unwrap();
     assert_eq!(host.action(req), Some(Action::Continue));
     assert!(host.local_response(req).is_none());
@@ -143,7 +151,10 @@ fn header_modifications_time_and_properties() {
         ]
         .map(|(k, v)| (k.to_string(), v.to_string()))
     );
-    assert_eq!(host.request_header(req, "X-TIME"), Some("1700000001123456789"));
+    assert_eq!(
+        host.request_header(req, "X-TIME"),
+        Some("1700000001123456789")
+    );
 }
 
 #[test]
@@ -173,7 +184,8 @@ fn http_call_success_resumes_request() {
     assert_eq!(host.request_header(req, "x-call-body"), Some("ok"));
     assert!(host.pending_http_calls().is_empty());
     // A token can be answered once.
-    let err = host.respond_http_call(call.token, &[(":status", "200")], b"")
+    let err = host
+        .respond_http_call(call.token, &[(":status", "200")], b"")
         .unwrap_err();
     assert!(err.to_string().contains("no pending HTTP call"), "{err:#}");
 }
@@ -250,7 +262,12 @@ fn shared_data_and_metrics_span_hosts() {
     assert_eq!(shared.metric("nope"), None);
     assert_eq!(
         shared.metric_names(),
-        ["fixture.gauge", "fixture.header_count", "fixture.requests", "fixture.ticks"]
+        [
+            "fixture.gauge",
+            "fixture.header_count",
+            "fixture.requests",
+            "fixture.ticks"
+        ]
     );
     // Decrementing a counter was refused with BAD_ARGUMENT.
     assert!(logged(&a, LogLevel::Info, "decrement counter: BadArgument"));
@@ -303,15 +320,20 @@ fn finish_runs_done_log_delete() {
     let token = host.pending_http_calls()[0].token;
     assert!(host.finish(req).unwrap());
     assert!(host.pending_http_calls().is_empty());
-    assert!(host.respond_http_call(token, &[(":status", "200")], b"").is_err());
+    assert!(host
+        .respond_http_call(token, &[(":status", "200")], b"")
+        .is_err());
 
     // on_done returning false defers on_log until the filter calls proxy_done.
-    let req = host.request(&headers(&[("x-call", "t"), ("x-delay-done", "1")])).unwrap();
+    let req = host
+        .request(&headers(&[("x-call", "t"), ("x-delay-done", "1")]))
+        .unwrap();
     let log = format!("on_log {}", req.context_id());
     assert!(!host.finish(req).unwrap());
     assert!(!logged(&host, LogLevel::Info, &log));
     let token = host.pending_http_calls()[0].token;
-    host.respond_http_call(token, &[(":status", "200")], b"").unwrap();
+    host.respond_http_call(token, &[(":status", "200")], b"")
+        .unwrap();
     assert!(logged(&host, LogLevel::Info, &log));
 
     assert!(host.shutdown().unwrap());
@@ -333,5 +355,11 @@ fn unknown_request_and_token() {
     assert!(host.fail_http_call(42).is_err());
     let req = host.request(&GET).unwrap();
     assert!(host.finish(req).is_ok());
-    assert_eq!(host.logs().iter().filter(|(l, _)| *l == LogLevel::Critical).count(), 0);
+    assert_eq!(
+        host.logs()
+            .iter()
+            .filter(|(l, _)| *l == LogLevel::Critical)
+            .count(),
+        0
+    );
 }

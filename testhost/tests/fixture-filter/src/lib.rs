@@ -30,14 +30,23 @@ struct Root {
 }
 
 impl Context for Root {
-    fn on_http_call_response(&mut self, _token: u32, num_headers: usize, body_size: usize, _: usize) {
+    fn on_http_call_response(
+        &mut self,
+        _token: u32,
+        num_headers: usize,
+        body_size: usize,
+        _: usize,
+    ) {
         // A call dispatched from on_tick ("tick-call" config): cache the body.
         if num_headers == 0 {
             info("tick call failed");
             return;
         }
-        let body = self.get_http_call_response_body(0, body_size).unwrap_or_default();
-        self.set_shared_data("tick-call-body", Some(&body), None).unwrap();
+        let body = self
+            .get_http_call_response_body(0, body_size)
+            .unwrap_or_default();
+        self.set_shared_data("tick-call-body", Some(&body), None)
+            .unwrap();
     }
 
     fn on_done(&mut self) -> bool {
@@ -87,7 +96,11 @@ impl RootContext for Root {
         if self.config == "tick-call" {
             self.dispatch_http_call(
                 "jwks",
-                vec![(":method", "GET"), (":path", "/keys"), (":authority", "login")],
+                vec![
+                    (":method", "GET"),
+                    (":path", "/keys"),
+                    (":authority", "login"),
+                ],
                 None,
                 vec![],
                 Duration::from_secs(1),
@@ -141,13 +154,23 @@ mod raw {
 }
 
 impl Context for Http {
-    fn on_http_call_response(&mut self, _token: u32, num_headers: usize, body_size: usize, _: usize) {
+    fn on_http_call_response(
+        &mut self,
+        _token: u32,
+        num_headers: usize,
+        body_size: usize,
+        _: usize,
+    ) {
         if num_headers == 0 {
             self.send_http_response(503, vec![], Some(b"call failed"));
             return;
         }
-        let status = self.get_http_call_response_header(":status").unwrap_or_default();
-        let body = self.get_http_call_response_body(0, body_size).unwrap_or_default();
+        let status = self
+            .get_http_call_response_header(":status")
+            .unwrap_or_default();
+        let body = self
+            .get_http_call_response_body(0, body_size)
+            .unwrap_or_default();
         if status == "200" {
             self.add_http_request_header("x-call-status", &status);
             self.add_http_request_header("x-call-body", &String::from_utf8(body).unwrap());
@@ -185,7 +208,18 @@ impl HttpContext for Http {
             let set = unsafe { raw::set_header_map_pairs(0, map.as_ptr(), map.len()) };
             let mut token = 0;
             let call = unsafe {
-                raw::http_call(b"c".as_ptr(), 1, [].as_ptr(), 0, [].as_ptr(), 0, [].as_ptr(), 0, 1, &mut token)
+                raw::http_call(
+                    b"c".as_ptr(),
+                    1,
+                    [].as_ptr(),
+                    0,
+                    [].as_ptr(),
+                    0,
+                    [].as_ptr(),
+                    0,
+                    1,
+                    &mut token,
+                )
             };
             self.add_http_request_header("x-bad-status", &format!("{log},{set},{call}"));
         }
@@ -194,7 +228,8 @@ impl HttpContext for Http {
             return Action::Pause;
         }
         if let Some(value) = header("x-shared-set") {
-            self.set_shared_data("shared-key", Some(value.as_bytes()), None).unwrap();
+            self.set_shared_data("shared-key", Some(value.as_bytes()), None)
+                .unwrap();
         }
         if header("x-shared-get").is_some() {
             let (value, _) = self.get_shared_data("shared-key");
@@ -205,7 +240,11 @@ impl HttpContext for Http {
         self.remove_http_request_header("x-remove-me");
         self.set_http_request_header("x-replace", Some("replaced"));
         self.add_http_request_header("x-plugin-config", &self.config);
-        let nanos = self.get_current_time().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+        let nanos = self
+            .get_current_time()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
         self.add_http_request_header("x-time", &nanos.to_string());
         if let Some(node) = self.get_property(vec!["node", "id"]) {
             self.add_http_request_header("x-node-id", &String::from_utf8(node).unwrap());

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test of aadauth. Installs what it needs on a fresh Debian machine (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (workspace, all targets, -D warnings)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace
+
+step "test vectors are up to date with tools/vectorgen"
+cargo run -q -p vectorgen -- --check
+
+for extra in scripts/test-wasm.sh scripts/test-capi.sh scripts/test-filter.sh scripts/test-host.sh scripts/test-www.sh; do
+  if [ -x "$extra" ]; then
+    step "$extra"
+    "$extra"
+  fi
+done
+
+step "all tests passed"

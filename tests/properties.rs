@@ -1,0 +1,114 @@
+//! Property tests: decisions are deterministic, list matching is case-insensitive where the
+//! spec says so, widening a bound list never turns an allow into a deny, and `evaluate`
+//! never panics on arbitrary input.
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn vector(name: &str) -> Value {
+    let path = format!("{}/tests/vectors/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("vector")).expect("json");
+    doc["input"].clone()
+}
+
+fn decide(input: &Value) -> (bool, u16, Option<String>) {
+    let out = aadauth::evaluate(input).expect("valid input");
+    (out.allowed, out.status, out.error)
+}
+
+/// Randomly flips the case of each ASCII letter, driven by `mask`.
+fn recase(s: &str, mask: u64) -> String {
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if mask >> (i % 64) & 1 == 1 {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+const LISTS: [&str; 5] = [
+    "bound_service_principal_ids",
+    "bound_subscription_ids",
+    "bound_resource_groups",
+    "bound_locations",
+    "bound_scale_sets",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    #[test]
+    fn binding_lists_ignore_case(mask in any::<u64>(), which in 0usize..5) {
+        for name in ["allowed_vm_system_assigned", "allowed_vmss_uniform", "resource_group_not_authorized", "location_not_authorized"] {
+            let base = vector(name);
+            let mut changed = base.clone();
+            if let Some(Value::Array(items)) = changed["role"].get_mut(LISTS[which]) {
+                for item in items.iter_mut() {
+                    if let Value::String(s) = item {
+                        *s = recase(s, mask);
+                    }
+                }
+            }
+            prop_assert_eq!(decide(&base), decide(&changed), "{} {}", name, LISTS[which]);
+        }
+    }
+
+    #[test]
+    fn widening_a_bound_list_never_denies(extra in "[a-z0-9-]{1,20}", which in 0usize..5) {
+        for name in ["allowed_vm_system_assigned", "allowed_vmss_uniform", "allowed_resource_id_app_service", "allowed_vm_user_assigned"] {
+            let base = vector(name);
+            let mut wider = base.clone();
+            if let Some(Value::Array(items)) = wider["role"].get_mut(LISTS[which]) {
+                if !items.is_empty() {
+                    items.push(Value::String(extra.clone()));
+                }
+            }
+            prop_assert!(decide(&wider).0, "{} with {} += {}", name, LISTS[which], extra);
+        }
+    }
+
+    #[test]
+    fn evaluate_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = aadauth::evaluate_json(&bytes);
+        let _ = aadauth::decode_token(&String::from_utf8_lossy(&bytes), Some(0));
+    }
+
+    #[test]
+    fn evaluate_never_panics_on_mutated_inputs(path_idx in 0usize..12, value in prop_oneof![
+        Just(Value::Null), any::<i64>().prop_map(Value::from), any::<f64>().prop_map(|f| serde_json::json!(f)),
+        ".{0,40}".prop_map(Value::from), Just(serde_json::json!([])), Just(serde_json::json!({})),
+        Just(serde_json::json!([[1], {"a": null}])), Just(Value::Bool(true)),
+    ]) {
+        let pointers = ["/login/jwt", "/login/role", "/role/bound_resource_groups", "/role/token_ttl", "/config/tenant_id",
+            "/config/environment", "/keys", "/keys/keys", "/arm", "/now", "/role", "/login/vm_name"];
+        for name in ["allowed_vm_system_assigned", "allowed_vmss_flexible_user_assigned"] {
+            let mut input = vector(name);
+            if let Some(slot) = input.pointer_mut(pointers[path_idx]) {
+                *slot = value.clone();
+            }
+            let a = aadauth::evaluate(&input).map(|o| serde_json::to_string(&o).unwrap_or_default());
+            let b = aadauth::evaluate(&input).map(|o| serde_json::to_string(&o).unwrap_or_default());
+            prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn token_mutations_never_verify(pos in 0usize..2000, bit in 0u8..8) {
+        let mut input = vector("allowed_vm_system_assigned");
+        let jwt = input["login"]["jwt"].as_str().unwrap_or_default().to_string();
+        let mut bytes = jwt.into_bytes();
+        let i = pos % bytes.len();
+        bytes[i] ^= 1 << bit;
+        let mutated = String::from_utf8_lossy(&bytes).into_owned();
+        input["login"]["jwt"] = Value::String(mutated.clone());
+        let out = aadauth::evaluate(&input).expect("valid input");
+        // Base64url has 4 spellings of the last character of a part only when bits are
+        // unused; aadauth verifies the token exactly as sent, so any change refuses.
+        prop_assert!(!out.allowed, "mutated byte {} bit {} still allowed", i, bit);
+    }
+}
