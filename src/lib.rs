@@ -38,6 +38,7 @@ pub mod flow;
 pub mod gocompat;
 pub mod keys;
 pub mod login;
+pub mod paste;
 pub mod resources;
 pub mod role;
 pub mod token;

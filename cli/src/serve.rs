@@ -23,7 +23,8 @@ pub fn serve(dir: &str, host: &str, port: u16) -> std::io::Result<()> {
             ),
         ));
     }
-    let pkg = www.parent().unwrap_or(Path::new(".")).join("pkg");
+    let root = www.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let pkg = root.join("pkg");
     let listener = TcpListener::bind((host, port))?;
     let _ = writeln!(
         std::io::stdout().lock(),
@@ -31,14 +32,15 @@ pub fn serve(dir: &str, host: &str, port: u16) -> std::io::Result<()> {
     );
     for stream in listener.incoming().flatten() {
         let (www, pkg) = (www.clone(), pkg.clone());
+        let demo = root.join("demo");
         std::thread::spawn(move || {
-            let _ = handle(stream, &www, &pkg);
+            let _ = handle(stream, &www, &pkg, &demo);
         });
     }
     Ok(())
 }
 
-fn handle(mut stream: TcpStream, www: &Path, pkg: &Path) -> std::io::Result<()> {
+fn handle(mut stream: TcpStream, www: &Path, pkg: &Path, demo: &Path) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -65,7 +67,11 @@ fn handle(mut stream: TcpStream, www: &Path, pkg: &Path) -> std::io::Result<()> 
         );
     }
     let path = target.split(['?', '#']).next().unwrap_or("/");
-    let file = resolve(path, www, pkg);
+    let file = if path == "/demo/demo.json" {
+        Some(demo.join("demo.json")).filter(|p| p.is_file())
+    } else {
+        resolve(path, www, pkg)
+    };
     match file.and_then(|f| std::fs::read(&f).ok().map(|b| (f, b))) {
         Some((f, body)) => respond(&mut stream, 200, content_type(&f), &body, method == "HEAD"),
         None => respond(
