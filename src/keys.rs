@@ -29,7 +29,10 @@ pub struct Key {
 #[derive(Clone)]
 struct RsaKey {
     bits: usize,
+    /// The reference path (jsonwebtoken over the `rsa` crate), see [`KeySet::verify_reference`].
     decoding: DecodingKey,
+    /// The prepared fast path ([`crate::signature`]).
+    fast: crate::signature::RsaVerifier,
 }
 
 impl std::fmt::Debug for Key {
@@ -140,8 +143,28 @@ impl KeySet {
                 tried.push(key.describe());
                 continue;
             };
-            if jws.signature_canonical && verify_rs256(&rsa.decoding, jws) {
+            if jws.signature_canonical
+                && rsa
+                    .fast
+                    .verify_rs256(jws.signing_input.as_bytes(), &jws.signature)
+            {
                 return Verification::Verified(key.describe());
+            }
+            tried.push(key.describe());
+        }
+        Verification::Failed { tried }
+    }
+
+    /// The same as [`KeySet::verify`], through jsonwebtoken's signature primitive over the
+    /// `rsa` crate: the reference the fast path is tested against.
+    pub fn verify_reference(&self, jws: &crate::token::Jws<'_>) -> Verification {
+        let kid = jws.header.kid.as_deref();
+        let mut tried = Vec::new();
+        for key in self.candidates(kid) {
+            if let Some(rsa) = &key.rsa {
+                if jws.signature_canonical && verify_rs256(&rsa.decoding, jws) {
+                    return Verification::Verified(key.describe());
+                }
             }
             tried.push(key.describe());
         }
@@ -203,10 +226,21 @@ impl Key {
                                 "RSA key is {bits} bits; aadauth never uses keys under {MIN_RSA_BITS} bits"
                             ));
                         } else {
-                            key.rsa = Some(RsaKey {
-                                bits,
-                                decoding: DecodingKey::from_rsa_raw_components(&n, &e),
-                            });
+                            match crate::signature::RsaVerifier::new(&n, &e) {
+                                Some(fast) => {
+                                    key.rsa = Some(RsaKey {
+                                        bits,
+                                        decoding: DecodingKey::from_rsa_raw_components(&n, &e),
+                                        fast,
+                                    })
+                                }
+                                None => {
+                                    key.unusable = Some(
+                                        "RSA exponent is not an odd number of at most 64 bits"
+                                            .into(),
+                                    )
+                                }
+                            }
                         }
                     }
                     Err(err) => key.unusable = Some(format!("invalid RSA key: {err}")),

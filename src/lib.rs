@@ -41,6 +41,7 @@ pub mod login;
 pub mod paste;
 pub mod resources;
 pub mod role;
+pub mod signature;
 pub mod token;
 
 pub use clouds::Cloud;
