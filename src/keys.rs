@@ -1,13 +1,18 @@
 //! The tenant's signing keys (JWKS) and RS256 signature verification.
 //!
-//! Keys are prepared once per key set ([`KeySet::from_jwks`]) and verification uses
-//! jsonwebtoken's signature primitive only: nothing here reads the clock or needs
-//! randomness. Key selection follows go-oidc (`spec/vault-azure-login.md` §3.2 step 10):
-//! when the token names a `kid`, only keys with that `kid` are tried; without one, all are.
-//! RSA keys under 2048 bits are never used, whatever Vault would do.
+//! Parsing a key set is cheap (base64 of `n` and `e`); each key is prepared for
+//! verification the first time a token names it, once per [`KeySet`] (the `rsa` crate
+//! validates it, then [`crate::signature`] precomputes its Montgomery constants). Microsoft's
+//! key sets hold several keys and a token uses one: preparing only that one keeps a cold
+//! login cheap, and an adapter that keeps its `KeySet` never prepares a key twice.
+//! Nothing here reads the clock or needs randomness. Key selection follows go-oidc
+//! (`spec/vault-azure-login.md` §3.2 step 10): when the token names a `kid`, only keys with
+//! that `kid` are tried; without one, all are. RSA keys under 2048 bits are never used,
+//! whatever Vault would do.
+
+use std::sync::OnceLock;
 
 use jsonwebtoken::{Algorithm, DecodingKey};
-use rsa::traits::PublicKeyParts;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -19,16 +24,16 @@ pub const MIN_RSA_BITS: usize = 2048;
 pub struct Key {
     pub kid: Option<String>,
     pub kty: String,
-    /// `Some` when the key can verify RS256; else [`Key::unusable`] says why not.
-    rsa: Option<RsaKey>,
-    pub unusable: Option<String>,
     /// The `issuer` member that v2.0 key sets carry.
     pub issuer: Option<String>,
+    /// `(n, e)` big-endian, or why the entry is not an RSA key.
+    material: Result<(Vec<u8>, Vec<u8>), String>,
+    /// Prepared on first use.
+    prepared: OnceLock<Result<RsaKey, String>>,
 }
 
 #[derive(Clone)]
 struct RsaKey {
-    bits: usize,
     /// The reference path (jsonwebtoken over the `rsa` crate), see [`KeySet::verify_reference`].
     decoding: DecodingKey,
     /// The prepared fast path ([`crate::signature`]).
@@ -41,26 +46,62 @@ impl std::fmt::Debug for Key {
             .field("kid", &self.kid)
             .field("kty", &self.kty)
             .field("bits", &self.bits())
-            .field("unusable", &self.unusable)
             .finish()
     }
 }
 
 impl Key {
-    /// Modulus size, for RSA keys.
+    /// Modulus size in bits, for RSA keys (from the encoded modulus; no preparation).
     pub fn bits(&self) -> Option<usize> {
-        self.rsa.as_ref().map(|k| k.bits)
+        let (n, _) = self.material.as_ref().ok()?;
+        let n = &n[n.iter().position(|b| *b != 0).unwrap_or(n.len())..];
+        let first = n.first()?;
+        Some(n.len() * 8 - first.leading_zeros() as usize)
+    }
+
+    /// Why this key can never verify a token, if so (prepares the key).
+    pub fn unusable(&self) -> Option<String> {
+        self.prepare().err()
     }
 
     /// A one-line description for check details: `kid abc (RSA 2048-bit)`.
     pub fn describe(&self) -> String {
         let kid = self.kid.as_deref().unwrap_or("(no kid)");
-        match (&self.rsa, &self.unusable) {
-            (Some(k), _) => format!("kid {kid} (RSA {}-bit)", k.bits),
-            (None, Some(why)) => format!("kid {kid} (unusable: {why})"),
-            (None, None) => format!("kid {kid} ({})", self.kty),
+        match (self.prepare(), self.bits()) {
+            (Ok(_), Some(bits)) => format!("kid {kid} (RSA {bits}-bit)"),
+            (Ok(_), None) => format!("kid {kid} (RSA)"),
+            (Err(why), _) => format!("kid {kid} (unusable: {why})"),
         }
     }
+
+    fn prepare(&self) -> Result<&RsaKey, String> {
+        self.prepared
+            .get_or_init(|| prepare_rsa(&self.material, self.bits()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+fn prepare_rsa(
+    material: &Result<(Vec<u8>, Vec<u8>), String>,
+    bits: Option<usize>,
+) -> Result<RsaKey, String> {
+    let (n, e) = material.as_ref().map_err(Clone::clone)?;
+    let bits = bits.unwrap_or(0);
+    if bits < MIN_RSA_BITS {
+        return Err(format!(
+            "RSA key is {bits} bits; aadauth never uses keys under {MIN_RSA_BITS} bits"
+        ));
+    }
+    // Same rules as the rsa crate's public-key check (tests/rs256_differential.rs compares
+    // them), without its constant-time precomputation, which would triple a cold login.
+    let fast = crate::signature::RsaVerifier::for_public_key(n, e).ok_or_else(|| {
+        "invalid RSA key: the exponent must be odd and between 3 and 2^33-1, the modulus odd and at most 8192 bits".to_string()
+    })?;
+    Ok(RsaKey {
+        decoding: DecodingKey::from_rsa_raw_components(n, e),
+        fast,
+    })
 }
 
 /// A parsed key set. Unusable entries are kept, with the reason, for explanations.
@@ -115,12 +156,15 @@ impl KeySet {
     pub fn info(&self) -> Vec<KeyInfo> {
         self.keys
             .iter()
-            .map(|k| KeyInfo {
-                kid: k.kid.clone(),
-                kty: k.kty.clone(),
-                bits: k.bits(),
-                usable: k.rsa.is_some(),
-                reason: k.unusable.clone(),
+            .map(|k| {
+                let reason = k.unusable();
+                KeyInfo {
+                    kid: k.kid.clone(),
+                    kty: k.kty.clone(),
+                    bits: k.bits(),
+                    usable: reason.is_none(),
+                    reason,
+                }
             })
             .collect()
     }
@@ -139,7 +183,7 @@ impl KeySet {
         let kid = jws.header.kid.as_deref();
         let mut tried = Vec::new();
         for key in self.candidates(kid) {
-            let Some(rsa) = &key.rsa else {
+            let Ok(rsa) = key.prepare() else {
                 tried.push(key.describe());
                 continue;
             };
@@ -161,7 +205,7 @@ impl KeySet {
         let kid = jws.header.kid.as_deref();
         let mut tried = Vec::new();
         for key in self.candidates(kid) {
-            if let Some(rsa) = &key.rsa {
+            if let Ok(rsa) = key.prepare() {
                 if jws.signature_canonical && verify_rs256(&rsa.decoding, jws) {
                     return Verification::Verified(key.describe());
                 }
@@ -194,61 +238,23 @@ impl Key {
     fn from_jwk(v: &Value) -> Key {
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         let kty = s("kty").unwrap_or_default();
-        let mut key = Key {
-            kid: s("kid"),
-            kty: kty.clone(),
-            rsa: None,
-            unusable: None,
-            issuer: s("issuer"),
-        };
-        if !v.is_object() {
-            key.unusable = Some("not a JSON object".into());
-            return key;
-        }
-        if kty != "RSA" {
-            key.unusable = Some(format!(
+        let material = if !v.is_object() {
+            Err("not a JSON object".to_string())
+        } else if kty != "RSA" {
+            Err(format!(
                 "key type {} cannot verify RS256",
                 crate::gocompat::quote(&kty)
-            ));
-            return key;
+            ))
+        } else {
+            rsa_components(v)
+        };
+        Key {
+            kid: s("kid"),
+            kty,
+            issuer: s("issuer"),
+            material,
+            prepared: OnceLock::new(),
         }
-        match rsa_components(v) {
-            Ok((n, e)) => {
-                let public = rsa::PublicKey::new(
-                    rsa::BoxedUint::from_be_slice_vartime(&n),
-                    rsa::BoxedUint::from_be_slice_vartime(&e),
-                );
-                match public {
-                    Ok(pk) => {
-                        let bits = pk.n().bit_width() as usize;
-                        if bits < MIN_RSA_BITS {
-                            key.unusable = Some(format!(
-                                "RSA key is {bits} bits; aadauth never uses keys under {MIN_RSA_BITS} bits"
-                            ));
-                        } else {
-                            match crate::signature::RsaVerifier::new(&n, &e) {
-                                Some(fast) => {
-                                    key.rsa = Some(RsaKey {
-                                        bits,
-                                        decoding: DecodingKey::from_rsa_raw_components(&n, &e),
-                                        fast,
-                                    })
-                                }
-                                None => {
-                                    key.unusable = Some(
-                                        "RSA exponent is not an odd number of at most 64 bits"
-                                            .into(),
-                                    )
-                                }
-                            }
-                        }
-                    }
-                    Err(err) => key.unusable = Some(format!("invalid RSA key: {err}")),
-                }
-            }
-            Err(why) => key.unusable = Some(why),
-        }
-        key
     }
 }
 
@@ -286,13 +292,12 @@ mod tests {
             {"kty": "RSA", "kid": "c", "n": "AQAB", "e": "AQAB"},
         ]}))
         .unwrap();
-        assert!(set.keys[0].unusable.as_deref().unwrap_or("").contains("EC"));
+        assert!(set.keys[0].unusable().unwrap_or_default().contains("EC"));
         assert!(set.keys[1]
-            .unusable
-            .as_deref()
-            .unwrap_or("")
+            .unusable()
+            .unwrap_or_default()
             .contains("missing n"));
-        assert!(set.keys[2].unusable.is_some());
+        assert!(set.keys[2].unusable().is_some());
         assert!(KeySet::from_jwks(&json!({"keys": 1})).is_err());
         assert!(KeySet::from_jwks(&json!([])).is_err());
     }

@@ -28,8 +28,8 @@ const LIMB_BITS: u32 = Limb::BITS;
 
 /// DER of `DigestInfo { sha256, NULL }` without the hash (RFC 8017 §9.2, note 1).
 const SHA256_DIGEST_INFO: [u8; 19] = [
-    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
-    0x05, 0x00, 0x04, 0x20,
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
 ];
 
 /// A public key prepared for repeated verification.
@@ -48,9 +48,16 @@ pub struct RsaVerifier {
 }
 
 impl RsaVerifier {
-    /// Prepares `(n, e)` given big-endian. `None` for an even or tiny modulus, or an exponent
-    /// that is not odd, at least 3 and at most 64 bits (the `rsa` crate has already refused
-    /// anything stranger).
+    /// Prepares a public key for verification under the `rsa` crate's public-key rules:
+    /// modulus of 1024 to 8192 bits, odd; exponent odd, 3 ≤ e ≤ 2³³−1
+    /// (`tests/rs256_differential.rs` checks that both accept the same keys).
+    pub fn for_public_key(n_be: &[u8], e_be: &[u8]) -> Option<RsaVerifier> {
+        let v = RsaVerifier::new(n_be, e_be)?;
+        ((1024..=8192).contains(&v.bits()) && v.e <= (1 << 33) - 1).then_some(v)
+    }
+
+    /// Prepares `(n, e)` given big-endian for the arithmetic alone: `None` for an even or
+    /// tiny (< 64 bytes) modulus, or an exponent that is even, below 3 or over 64 bits.
     pub fn new(n_be: &[u8], e_be: &[u8]) -> Option<RsaVerifier> {
         let n_be = strip_zeros(n_be);
         let e_be = strip_zeros(e_be);
@@ -66,7 +73,7 @@ impl RsaVerifier {
             return None;
         }
         let n0inv = neg_inverse(n[0]);
-        let rr = r_squared(&n);
+        let rr = r_squared(&n, n0inv);
         Some(RsaVerifier {
             n,
             k: n_be.len(),
@@ -127,41 +134,44 @@ impl RsaVerifier {
         expected == em
     }
 
-    /// Montgomery multiplication: a·b·R⁻¹ mod n (CIOS), inputs below n.
     fn mont_mul(&self, a: &[Limb], b: &[Limb]) -> Vec<Limb> {
-        let s = self.n.len();
-        let n = &self.n;
-        let mut t = vec![0 as Limb; s + 2];
-        for &bi in b.iter().take(s) {
-            let mut carry: Wide = 0;
-            for j in 0..s {
-                let v = t[j] as Wide + a[j] as Wide * bi as Wide + carry;
-                t[j] = v as Limb;
-                carry = v >> LIMB_BITS;
-            }
-            let v = t[s] as Wide + carry;
-            t[s] = v as Limb;
-            t[s + 1] = (v >> LIMB_BITS) as Limb;
-
-            let m = t[0].wrapping_mul(self.n0inv);
-            let v = t[0] as Wide + m as Wide * n[0] as Wide;
-            let mut carry = v >> LIMB_BITS;
-            for j in 1..s {
-                let v = t[j] as Wide + m as Wide * n[j] as Wide + carry;
-                t[j - 1] = v as Limb;
-                carry = v >> LIMB_BITS;
-            }
-            let v = t[s] as Wide + carry;
-            t[s - 1] = v as Limb;
-            t[s] = t[s + 1] + (v >> LIMB_BITS) as Limb;
-        }
-        t.truncate(s + 1);
-        if t[s] != 0 || !less_than(&t[..s], n) {
-            sub_in_place(&mut t, n);
-        }
-        t.truncate(s);
-        t
+        mont_mul(a, b, &self.n, self.n0inv)
     }
+}
+
+/// Montgomery multiplication: a·b·R⁻¹ mod n (CIOS), inputs below n.
+fn mont_mul(a: &[Limb], b: &[Limb], n: &[Limb], n0inv: Limb) -> Vec<Limb> {
+    let s = n.len();
+    let mut t = vec![0 as Limb; s + 2];
+    for &bi in b.iter().take(s) {
+        let mut carry: Wide = 0;
+        for j in 0..s {
+            let v = t[j] as Wide + a[j] as Wide * bi as Wide + carry;
+            t[j] = v as Limb;
+            carry = v >> LIMB_BITS;
+        }
+        let v = t[s] as Wide + carry;
+        t[s] = v as Limb;
+        t[s + 1] = (v >> LIMB_BITS) as Limb;
+
+        let m = t[0].wrapping_mul(n0inv);
+        let v = t[0] as Wide + m as Wide * n[0] as Wide;
+        let mut carry = v >> LIMB_BITS;
+        for j in 1..s {
+            let v = t[j] as Wide + m as Wide * n[j] as Wide + carry;
+            t[j - 1] = v as Limb;
+            carry = v >> LIMB_BITS;
+        }
+        let v = t[s] as Wide + carry;
+        t[s - 1] = v as Limb;
+        t[s] = t[s + 1] + (v >> LIMB_BITS) as Limb;
+    }
+    t.truncate(s + 1);
+    if t[s] != 0 || !less_than(&t[..s], n) {
+        sub_in_place(&mut t, n);
+    }
+    t.truncate(s);
+    t
 }
 
 fn strip_zeros(b: &[u8]) -> &[u8] {
@@ -186,7 +196,10 @@ fn to_bytes(limbs: &[Limb], k: usize) -> Vec<u8> {
     let mut out = vec![0u8; k];
     for i in 0..k {
         let limb = i / LIMB_BYTES;
-        let byte = limbs.get(limb).map(|l| (l >> (8 * (i % LIMB_BYTES))) as u8).unwrap_or(0);
+        let byte = limbs
+            .get(limb)
+            .map(|l| (l >> (8 * (i % LIMB_BYTES))) as u8)
+            .unwrap_or(0);
         out[k - 1 - i] = byte;
     }
     out
@@ -225,13 +238,19 @@ fn neg_inverse(x: Limb) -> Limb {
     inv.wrapping_neg()
 }
 
-/// R² mod n by doubling 1 modulo n, 2·s·LIMB_BITS times (once per key).
-fn r_squared(n: &[Limb]) -> Vec<Limb> {
+/// R² mod n, once per key, cheaply: start from 2^(bits(n)−1) (already below n), double it
+/// modulo n up to 2^(LIMB_BITS·(limbs+1)) mod n — the Montgomery form of 2^LIMB_BITS, a few
+/// dozen doublings — then raise that form to the power `limbs` with Montgomery
+/// multiplications (about log2(limbs) of them), which gives the form of
+/// 2^(LIMB_BITS·limbs) = R, that is R·R mod n.
+fn r_squared(n: &[Limb], n0inv: Limb) -> Vec<Limb> {
     let s = n.len();
+    let top = n.last().copied().unwrap_or(0);
+    let bits = s * LIMB_BITS as usize - top.leading_zeros() as usize;
     let mut x = vec![0 as Limb; s + 1];
-    x[0] = 1;
-    for _ in 0..(2 * s * LIMB_BITS as usize) {
-        // x = 2x mod n
+    let start = bits.saturating_sub(1);
+    x[start / LIMB_BITS as usize] = 1 << (start % LIMB_BITS as usize);
+    for _ in start..(s + 1) * LIMB_BITS as usize {
         let mut carry = 0;
         for limb in x.iter_mut() {
             let new_carry = *limb >> (LIMB_BITS - 1);
@@ -243,6 +262,14 @@ fn r_squared(n: &[Limb]) -> Vec<Limb> {
         }
     }
     x.truncate(s);
+    let base = x.clone();
+    let high = usize::BITS - 1 - s.leading_zeros();
+    for bit in (0..high).rev() {
+        x = mont_mul(&x, &x, n, n0inv);
+        if (s >> bit) & 1 == 1 {
+            x = mont_mul(&x, &base, n, n0inv);
+        }
+    }
     x
 }
 

@@ -68,7 +68,11 @@ fn public_operation_matches_num_bigint_on_100k_random_inputs() {
         let want = ss.modpow(&BigUint::from(e), &nn).to_bytes_be();
         let mut want_padded = vec![0u8; len - want.len()];
         want_padded.extend_from_slice(&want);
-        assert_eq!(got.as_deref(), Some(want_padded.as_slice()), "case {i}: len {len} e {e}");
+        assert_eq!(
+            got.as_deref(),
+            Some(want_padded.as_slice()),
+            "case {i}: len {len} e {e}"
+        );
     }
     assert!(checked_below > 80_000);
 }
@@ -87,7 +91,10 @@ fn fixture_keys() -> Vec<(String, rsa::PrivateKey)> {
     .iter()
     .map(|p| {
         let pem = std::fs::read_to_string(format!("{root}/{p}")).expect("fixture key");
-        (p.to_string(), rsa::PrivateKey::from_pkcs8_pem(&pem).expect("pkcs8"))
+        (
+            p.to_string(),
+            rsa::PrivateKey::from_pkcs8_pem(&pem).expect("pkcs8"),
+        )
     })
     .collect()
 }
@@ -159,8 +166,8 @@ fn altered_encodings_never_verify() {
         sha2::Sha256::digest(msg).to_vec()
     };
     let info: [u8; 19] = [
-        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-        0x00, 0x04, 0x20,
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
     ];
     let encode = |prefix: &[u8], fill: u8, tail: &[u8]| {
         let t_len = info.len() + digest.len() + tail.len();
@@ -187,4 +194,37 @@ fn altered_encodings_never_verify() {
     let mut short_pad = encode(&[0, 1], 0xff, &[]);
     short_pad.rotate_left(1);
     assert!(!ours.verify_rs256(msg, &sign_raw(&short_pad)));
+}
+
+/// The fast path accepts exactly the public keys the `rsa` crate accepts (in the sizes
+/// aadauth uses): random exponents and moduli around the limits.
+#[test]
+fn key_acceptance_matches_the_rsa_crate() {
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    for i in 0..2_000 {
+        let len = [64usize, 127, 128, 256, 512, 1024, 1025][i % 7];
+        let mut n = rng.bytes(len);
+        n[0] |= 0x80;
+        if rng.below(4) != 0 {
+            n[len - 1] |= 1;
+        }
+        let e: u64 = match rng.below(6) {
+            0 => 1,
+            1 => 2,
+            2 => (1 << 33) - 1,
+            3 => 1 << 33 | 1,
+            4 => 65_537,
+            _ => rng.next() >> rng.below(64),
+        };
+        let e_be = e.to_be_bytes();
+        let reference = rsa::PublicKey::new(
+            rsa::BoxedUint::from_be_slice_vartime(&n),
+            rsa::BoxedUint::from_be_slice_vartime(&e_be),
+        )
+        .is_ok()
+            && e % 2 == 1
+            && n[len - 1] % 2 == 1;
+        let ours = RsaVerifier::for_public_key(&n, &e_be).is_some();
+        assert_eq!(ours, reference, "case {i}: len {len} e {e}");
+    }
 }
