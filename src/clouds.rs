@@ -6,6 +6,9 @@
 
 use serde::Serialize;
 
+/// The Instance Metadata Service, the same in every cloud (reachable only from inside a VM).
+pub const IMDS_ENDPOINT: &str = "http://169.254.169.254";
+
 /// One of the Azure clouds Vault's Azure auth method knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Cloud {

@@ -18,6 +18,7 @@ macro_rules! outln {
     }};
 }
 
+mod live;
 mod serve;
 mod text;
 
@@ -37,7 +38,24 @@ USAGE:
   aadauth demo [NAME]      Evaluate the bundled demo cases (demo/demo.json) and print them
   aadauth serve [--dir DIR] [--port 8080] [--host 127.0.0.1]
       Serve the role tester page (www/ and pkg/) on localhost
+  aadauth login --role ROLE [--mount azure] [--resource URL] [--vault-addr ADDR]
+                [--client-id ID | --object-id ID | --resource-id ID] [--format json] [--dry-run]
+      What `vault login -method=azure` does: a token and the instance metadata from
+      IMDS, then POST $VAULT_ADDR/v1/auth/<mount>/login. Prints the Vault token (the
+      whole response with --format json); --dry-run prints the request, JWT redacted.
+      Honours VAULT_ADDR, VAULT_NAMESPACE, VAULT_CACERT.
+  aadauth explain --config FILE --role FILE --login FILE [--token FILE|-|imds]
+                  [--keys FILE] [--arm FILE] [--now UNIX] [--remote-addr IP] [--format json|text]
+      Like evaluate, with the tenant's keys (OpenID discovery) and ARM facts fetched live
+      when --keys / --arm are not given (ARM credentials: config client_id/client_secret,
+      else the machine's managed identity). Every check is evaluated. Exit 0 allowed,
+      1 refused, 2 usage or input error.
+  aadauth keys [--tenant T] [--environment E] [--format json|text]
+      The tenant's discovery document and key set.
   aadauth version
+
+Endpoints: AADAUTH_AUTHORITY_HOST, AADAUTH_ARM_ENDPOINT, AADAUTH_IMDS_ENDPOINT override
+the cloud's (IDENTITY_ENDPOINT + IDENTITY_HEADER select App Service's token endpoint).
 
 Files: `-` reads standard input.";
 
@@ -214,6 +232,9 @@ fn run(args: &[String]) -> Result<u8, String> {
             serve::serve(dir, host, port).map_err(|e| e.to_string())?;
             Ok(0)
         }
+        "login" => live::login(rest),
+        "explain" => live::explain(rest),
+        "keys" => live::keys(rest),
         "version" | "--version" | "-V" => {
             outln!("aadauth {}", aadauth::VERSION);
             Ok(0)
