@@ -143,18 +143,31 @@ pub fn relative(at: i64, now: i64) -> String {
 /// skipped, non-zero trailing bits accepted. The error is Go's `CorruptInputError` text.
 pub fn base64url_decode(src: &str) -> Result<Vec<u8>, String> {
     fn val(b: u8) -> Option<u8> {
-        match b {
-            b'A'..=b'Z' => Some(b - b'A'),
-            b'a'..=b'z' => Some(b - b'a' + 26),
-            b'0'..=b'9' => Some(b - b'0' + 52),
-            b'-' => Some(62),
-            b'_' => Some(63),
-            _ => None,
+        match DECODE[usize::from(b)] {
+            INVALID => None,
+            v => Some(v),
         }
     }
     let src = src.as_bytes();
     let mut out = Vec::with_capacity(src.len() * 3 / 4);
     let mut si = 0usize;
+    // Fast path: whole quanta of valid characters. Anything else (a newline, a bad byte,
+    // the tail) goes through Go's quantum-by-quantum algorithm below, from the same place,
+    // so error offsets are unchanged.
+    while let Some(q) = src.get(si..si + 4) {
+        let (a, b, c, d) = (
+            DECODE[usize::from(q[0])],
+            DECODE[usize::from(q[1])],
+            DECODE[usize::from(q[2])],
+            DECODE[usize::from(q[3])],
+        );
+        if (a | b | c | d) & 0x80 != 0 {
+            break;
+        }
+        let v = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
+        out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+        si += 4;
+    }
     loop {
         let mut buf = [0u8; 4];
         let mut dlen = 4;
@@ -194,6 +207,27 @@ pub fn base64url_decode(src: &str) -> Result<Vec<u8>, String> {
     }
 }
 
+const INVALID: u8 = 0xff;
+
+/// The base64url alphabet, byte → 6-bit value (`INVALID` elsewhere).
+const DECODE: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'-' as usize] = 62;
+    t[b'_' as usize] = 63;
+    t
+};
+
 fn corrupt(at: usize) -> String {
     format!("illegal base64 data at input byte {at}")
 }
@@ -213,6 +247,9 @@ pub fn json_kind(v: &serde_json::Value) -> &'static str {
 /// Go's `strings.EqualFold` as `encoding/json` uses it to match object keys to struct
 /// fields: case-insensitive, including the Kelvin sign and the long s.
 pub fn json_key_matches(key: &str, field: &str) -> bool {
+    if key.is_ascii() {
+        return key.eq_ignore_ascii_case(field);
+    }
     let fold = |c: char| match c {
         '\u{212A}' => 'k',
         '\u{17F}' => 's',

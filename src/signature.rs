@@ -61,7 +61,7 @@ impl RsaVerifier {
     pub fn new(n_be: &[u8], e_be: &[u8]) -> Option<RsaVerifier> {
         let n_be = strip_zeros(n_be);
         let e_be = strip_zeros(e_be);
-        if n_be.len() < 64 || e_be.is_empty() || e_be.len() > 8 {
+        if n_be.len() < 64 || n_be.len() > MAX_LIMBS * LIMB_BYTES || e_be.is_empty() || e_be.len() > 8 {
             return None;
         }
         let e = e_be.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
@@ -98,19 +98,23 @@ impl RsaVerifier {
         if !less_than(&s, &self.n) {
             return None;
         }
+        let len = self.n.len();
         let s_mont = self.mont_mul(&s, &self.rr);
         let mut x = s_mont.clone();
+        let mut y = vec![0 as Limb; len];
         let top = 63 - self.e.leading_zeros();
         for bit in (0..top).rev() {
-            x = self.mont_mul(&x, &x);
+            mont_mul_into(&mut y, &x, &x, &self.n, self.n0inv);
             if (self.e >> bit) & 1 == 1 {
-                x = self.mont_mul(&x, &s_mont);
+                mont_mul_into(&mut x, &y, &s_mont, &self.n, self.n0inv);
+            } else {
+                std::mem::swap(&mut x, &mut y);
             }
         }
-        let mut one = vec![0 as Limb; self.n.len()];
+        let mut one = vec![0 as Limb; len];
         one[0] = 1;
-        let m = self.mont_mul(&x, &one);
-        Some(to_bytes(&m, self.k))
+        mont_mul_into(&mut y, &x, &one, &self.n, self.n0inv);
+        Some(to_bytes(&y, self.k))
     }
 
     /// Verifies an RS256 signature over `message`.
@@ -139,39 +143,47 @@ impl RsaVerifier {
     }
 }
 
-/// Montgomery multiplication: a·b·R⁻¹ mod n (CIOS), inputs below n.
-fn mont_mul(a: &[Limb], b: &[Limb], n: &[Limb], n0inv: Limb) -> Vec<Limb> {
-    let s = n.len();
-    let mut t = vec![0 as Limb; s + 2];
-    for &bi in b.iter().take(s) {
-        let mut carry: Wide = 0;
-        for j in 0..s {
-            let v = t[j] as Wide + a[j] as Wide * bi as Wide + carry;
-            t[j] = v as Limb;
-            carry = v >> LIMB_BITS;
-        }
-        let v = t[s] as Wide + carry;
-        t[s] = v as Limb;
-        t[s + 1] = (v >> LIMB_BITS) as Limb;
+/// The largest modulus handled, in limbs (8192 bits, the `rsa` crate's maximum).
+const MAX_LIMBS: usize = 8192 / LIMB_BITS as usize;
 
-        let m = t[0].wrapping_mul(n0inv);
-        let v = t[0] as Wide + m as Wide * n[0] as Wide;
-        let mut carry = v >> LIMB_BITS;
+/// Montgomery multiplication: a·b·R⁻¹ mod n, inputs below n. Finely integrated operand
+/// scanning: the a·bᵢ and u·n products run in one pass with two carries, on a stack buffer,
+/// over slices of the exact length so that the compiler drops the bounds checks.
+fn mont_mul(a: &[Limb], b: &[Limb], n: &[Limb], n0inv: Limb) -> Vec<Limb> {
+    let mut out = vec![0 as Limb; n.len()];
+    mont_mul_into(&mut out, a, b, n, n0inv);
+    out
+}
+
+fn mont_mul_into(out: &mut [Limb], a: &[Limb], b: &[Limb], n: &[Limb], n0inv: Limb) {
+    let s = n.len().min(MAX_LIMBS);
+    if s == 0 || a.len() < s || b.len() < s || out.len() < s {
+        return;
+    }
+    let (a, b, n) = (&a[..s], &b[..s], &n[..s]);
+    let mut buf = [0 as Limb; MAX_LIMBS + 1];
+    let t = &mut buf[..s + 1];
+    for &bi in b {
+        let v = t[0] as Wide + a[0] as Wide * bi as Wide;
+        let u = (v as Limb).wrapping_mul(n0inv);
+        let w = (v as Limb) as Wide + u as Wide * n[0] as Wide;
+        let mut c1 = v >> LIMB_BITS;
+        let mut c2 = w >> LIMB_BITS;
         for j in 1..s {
-            let v = t[j] as Wide + m as Wide * n[j] as Wide + carry;
-            t[j - 1] = v as Limb;
-            carry = v >> LIMB_BITS;
+            let v = t[j] as Wide + a[j] as Wide * bi as Wide + c1;
+            c1 = v >> LIMB_BITS;
+            let w = (v as Limb) as Wide + u as Wide * n[j] as Wide + c2;
+            c2 = w >> LIMB_BITS;
+            t[j - 1] = w as Limb;
         }
-        let v = t[s] as Wide + carry;
+        let v = t[s] as Wide + c1 + c2;
         t[s - 1] = v as Limb;
-        t[s] = t[s + 1] + (v >> LIMB_BITS) as Limb;
+        t[s] = (v >> LIMB_BITS) as Limb;
     }
-    t.truncate(s + 1);
     if t[s] != 0 || !less_than(&t[..s], n) {
-        sub_in_place(&mut t, n);
+        sub_in_place(t, n);
     }
-    t.truncate(s);
-    t
+    out[..s].copy_from_slice(&t[..s]);
 }
 
 fn strip_zeros(b: &[u8]) -> &[u8] {

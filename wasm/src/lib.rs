@@ -1,0 +1,317 @@
+//! # aadauth-wasm
+//!
+//! The aadauth core for browsers and Node, built with wasm-bindgen into `pkg/` by
+//! `scripts/build-wasm.sh`. JavaScript gets plain objects in and out:
+//!
+//! - `evaluate(input)`: the `evaluate` contract (`spec/evaluate-contract.md`); the output is
+//!   the same JSON document as [`aadauth::evaluate_json`] gives natively.
+//! - `decodeToken(jwt, now?)`: [`aadauth::decode_token`].
+//! - `parseRole(json)`, `parseConfig(json)`: [`aadauth::Role`], [`aadauth::Config`] as Vault
+//!   reads them.
+//! - `version()`: the crate version.
+//!
+//! Failures are thrown as `Error`s with `code` and `field` properties (see [`ErrorCode`]).
+//! The module imports nothing but wasm-bindgen glue and `JSON`: no network, clock,
+//! randomness or DOM.
+//!
+//! The functions without JavaScript types ([`evaluate_text`], [`decode_text`],
+//! [`parse_role_text`], [`parse_config_text`]) are what the exports run; they work natively
+//! too, which is how the tests compare this crate with the core.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+use aadauth::fields::FieldError;
+use aadauth::{Config, InputError, Role};
+use wasm_bindgen::prelude::*;
+
+mod paste;
+
+/// The TypeScript declarations of the contract types (`src/types.d.ts`), appended to the
+/// generated `.d.ts`.
+pub const TYPESCRIPT_TYPES: &str = include_str!("types.d.ts");
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_APPEND: &str = TYPESCRIPT_TYPES;
+
+/// What kind of failure an error reports (its `code` in JavaScript).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The document is not valid JSON, or a member has the wrong type or is missing.
+    InputInvalid,
+    /// `vault write` would refuse to store the role (status 400).
+    RoleInvalid,
+    /// The text is not a decodable token.
+    TokenUndecodable,
+}
+
+impl ErrorCode {
+    /// The `code` property in JavaScript.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InputInvalid => "input_invalid",
+            ErrorCode::RoleInvalid => "role_invalid",
+            ErrorCode::TokenUndecodable => "token_undecodable",
+        }
+    }
+}
+
+/// An error as the JavaScript functions throw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// Dotted path of the offending member (`now`, `role.token_ttl`, `input`, `jwt`).
+    pub field: String,
+    /// The `Error`'s message: `field: what is wrong`, or for `role_invalid` exactly the
+    /// message `vault write` answers.
+    pub message: String,
+}
+
+impl ApiError {
+    fn input(field: impl Into<String>, message: impl std::fmt::Display) -> ApiError {
+        let field = field.into();
+        ApiError {
+            code: ErrorCode::InputInvalid,
+            message: format!("{field}: {message}"),
+            field,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        ApiError::input(e.field, e.message)
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::input(e.field, e.message)
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
+    // Cannot fail for these types (every map key is a string); named for completeness.
+    serde_json::to_string(value).map_err(|e| ApiError::input("output", e))
+}
+
+/// Parses a document, naming `field` (not `input`) when it is not JSON.
+fn parse_document(text: &[u8], field: &str) -> Result<serde_json::Value, ApiError> {
+    aadauth::contract::parse_input(text).map_err(|e| ApiError::input(field, e.message))
+}
+
+/// `evaluate` on JSON text: the output document as JSON text, exactly what
+/// `serde_json::to_string(&aadauth::evaluate_json(input)?)` gives.
+pub fn evaluate_text(input: &[u8]) -> Result<String, ApiError> {
+    let out = aadauth::evaluate_json(input)?;
+    to_json(&out)
+}
+
+/// `decodeToken`: the [`aadauth::Decoded`] of a raw JWT, `Bearer <jwt>`, an
+/// `Authorization:` line or the IMDS token response, as JSON text.
+pub fn decode_text(jwt: &str, now: Option<i64>) -> Result<String, ApiError> {
+    let decoded = aadauth::decode_token(jwt, now).map_err(|e| ApiError {
+        code: ErrorCode::TokenUndecodable,
+        field: "jwt".into(),
+        message: format!("jwt: {e}"),
+    })?;
+    to_json(&decoded)
+}
+
+/// `parseRole`: the role as Vault stores it, as JSON text; a role Vault would refuse to
+/// store is a [`ErrorCode::RoleInvalid`] error with Vault's message.
+pub fn parse_role_text(text: &[u8]) -> Result<String, ApiError> {
+    let doc = parse_document(text, "role")?;
+    let role = Role::from_json(&doc, "")?;
+    if let Some(message) = role.write_error() {
+        return Err(ApiError {
+            code: ErrorCode::RoleInvalid,
+            field: "role".into(),
+            message: message.to_string(),
+        });
+    }
+    to_json(&role)
+}
+
+/// `parseConfig`: the config as Vault reads it, as JSON text.
+pub fn parse_config_text(text: &[u8]) -> Result<String, ApiError> {
+    let doc = parse_document(text, "config")?;
+    let config = Config::from_json(&doc)?;
+    to_json(&config)
+}
+
+// ----------------------------------------------------------------------------------------
+// JavaScript side.
+
+#[wasm_bindgen(inline_js = r#"
+class AadauthError extends Error {
+  constructor(name, code, field, message) {
+    super(message);
+    Object.defineProperty(this, 'name', { value: name, writable: true, configurable: true });
+    this.code = code;
+    this.field = field;
+  }
+}
+class AadauthInputError extends AadauthError {
+  constructor(field, message) { super('AadauthInputError', 'input_invalid', field, message); }
+}
+class AadauthRoleError extends AadauthError {
+  constructor(field, message) { super('AadauthRoleError', 'role_invalid', field, message); }
+}
+class AadauthDecodeError extends AadauthError {
+  constructor(field, message) { super('AadauthDecodeError', 'token_undecodable', field, message); }
+}
+export function aadauthError(code, field, message) {
+  if (code === 'role_invalid') return new AadauthRoleError(field, message);
+  if (code === 'token_undecodable') return new AadauthDecodeError(field, message);
+  return new AadauthInputError(field, message);
+}
+export function jsonText(value, field) {
+  if (typeof value === 'string') return value;
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw new AadauthInputError(field, `${field}: not representable as JSON: ${e && e.message ? e.message : e}`);
+  }
+  if (text === undefined) {
+    throw new AadauthInputError(field, `${field}: expected a JSON object or JSON text, got ${typeof value}`);
+  }
+  return text;
+}
+export function parseJson(text) {
+  return JSON.parse(text);
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = aadauthError)]
+    fn js_error(code: &str, field: &str, message: &str) -> JsValue;
+
+    #[wasm_bindgen(js_name = jsonText, catch)]
+    fn js_json_text(value: &JsValue, field: &str) -> Result<String, JsValue>;
+
+    #[wasm_bindgen(js_name = parseJson, catch)]
+    fn js_parse_json(text: &str) -> Result<JsValue, JsValue>;
+}
+
+impl From<ApiError> for JsValue {
+    fn from(e: ApiError) -> JsValue {
+        js_error(e.code.as_str(), &e.field, &e.message)
+    }
+}
+
+/// Runs `f` on the JSON text of `value` (a string is taken as JSON text, anything else is
+/// `JSON.stringify`-ed) and returns its JSON output as a plain object.
+fn json_call(
+    value: &JsValue,
+    field: &str,
+    f: impl FnOnce(&[u8]) -> Result<String, ApiError>,
+) -> Result<JsValue, JsValue> {
+    let text = js_json_text(value, field)?;
+    let out = f(text.as_bytes())?;
+    js_parse_json(&out)
+}
+
+/// Decides a Vault Azure login exactly as Vault's Azure auth method does, with every check
+/// explained (the `evaluate` contract).
+///
+/// Everything the decision depends on is in the input, including the time (`now`, Unix
+/// seconds): the same input always gives the same output. A login that Vault refuses is a
+/// normal result with `allowed: false`.
+///
+/// Throws an `AadauthError` with `code: "input_invalid"` and `field` naming the member when
+/// the input is not valid JSON, lacks `now`, or has a member of the wrong type.
+#[wasm_bindgen(unchecked_return_type = "EvaluateOutput")]
+pub fn evaluate(
+    #[wasm_bindgen(
+        unchecked_param_type = "EvaluateInput | string",
+        param_description = "the input document, as an object or as JSON text"
+    )]
+    input: JsValue,
+) -> Result<JsValue, JsValue> {
+    json_call(&input, "input", evaluate_text)
+}
+
+/// Decodes a token and explains what it says on Azure (its version, cloud and tenant, what
+/// `xms_mirid` names, its times, warnings about Vault pitfalls). Verifies nothing.
+///
+/// Accepts a raw JWT, `Bearer <jwt>`, an `Authorization:` header line, or the JSON the
+/// Instance Metadata Service answered (`{"access_token": …}`). With `now` (Unix seconds),
+/// times are also given relative to it and an expired token is flagged; the package reads
+/// no clock of its own.
+///
+/// Throws an `AadauthError` with `code: "token_undecodable"` and `field: "jwt"` when the
+/// text is not a JWT.
+#[wasm_bindgen(js_name = decodeToken, unchecked_return_type = "Decoded")]
+pub fn decode_token(
+    #[wasm_bindgen(
+        unchecked_param_type = "string",
+        param_description = "the token, `Bearer <token>`, or the IMDS JSON response"
+    )]
+    jwt: JsValue,
+    #[wasm_bindgen(param_description = "the current time in Unix seconds, for relative times")]
+    now: Option<f64>,
+) -> Result<JsValue, JsValue> {
+    let Some(jwt) = jwt.as_string() else {
+        return Err(ApiError::input("jwt", "expected a string").into());
+    };
+    let now = match now {
+        None => None,
+        Some(f) if f.is_finite() && f.abs() < 9.2e18 => Some(f.trunc() as i64),
+        Some(_) => {
+            return Err(ApiError::input("now", "must be Unix seconds (a finite number)").into())
+        }
+    };
+    let out = decode_text(&jwt, now)?;
+    js_parse_json(&out)
+}
+
+/// Reads a role as Vault stores it: the body of `vault write auth/azure/role/NAME`, or the
+/// JSON `vault read -format=json auth/azure/role/NAME` printed. Lists may be comma strings,
+/// durations Go durations; the result has lists, seconds and a lower-cased name (`""` when
+/// the document has no `name`).
+///
+/// Throws an `AadauthError` with `code: "role_invalid"` and exactly the message
+/// `vault write` answers when Vault would refuse to store the role, and one with
+/// `code: "input_invalid"` when a member cannot be read.
+#[wasm_bindgen(js_name = parseRole, unchecked_return_type = "Role")]
+pub fn parse_role(
+    #[wasm_bindgen(
+        unchecked_param_type = "RoleInput | VaultReadOutput<RoleInput> | string",
+        param_description = "the role, as an object or as JSON text"
+    )]
+    json: JsValue,
+) -> Result<JsValue, JsValue> {
+    json_call(&json, "role", parse_role_text)
+}
+
+/// Reads the auth method's configuration: the body of `vault write auth/azure/config`, or
+/// the JSON `vault read -format=json auth/azure/config` printed. A missing `tenant_id` or
+/// `resource` is not an error here (Vault accepts such a config and fails at login).
+///
+/// Throws an `AadauthError` with `code: "input_invalid"` when a member cannot be read.
+#[wasm_bindgen(js_name = parseConfig, unchecked_return_type = "Config")]
+pub fn parse_config(
+    #[wasm_bindgen(
+        unchecked_param_type = "ConfigInput | VaultReadOutput<ConfigInput> | string",
+        param_description = "the config, as an object or as JSON text"
+    )]
+    json: JsValue,
+) -> Result<JsValue, JsValue> {
+    json_call(&json, "config", parse_config_text)
+}
+
+/// The aadauth version this package was built from.
+#[wasm_bindgen]
+pub fn version() -> String {
+    aadauth::VERSION.to_string()
+}

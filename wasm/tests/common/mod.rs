@@ -1,0 +1,165 @@
+//! The test vectors of `tests/vectors/` (embedded at build time by `build.rs`) and their
+//! expectations, checked on an `evaluate` output given as JSON. Shared by the wasm tests
+//! (Node and browser) and the native tests.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+
+include!(concat!(env!("OUT_DIR"), "/vectors.rs"));
+
+/// The parsed vectors, in file-name order. Panics on a vector that is not JSON, and when
+/// there are none (an empty folder must not pass).
+pub fn vectors() -> Vec<(&'static str, Value)> {
+    assert!(
+        !VECTORS.is_empty(),
+        "no test vectors were embedded: tests/vectors/*.json is empty or missing"
+    );
+    VECTORS
+        .iter()
+        .map(|(name, text)| {
+            let doc: Value = serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("{name}: not valid JSON: {e}"));
+            assert!(doc.get("input").is_some(), "{name}: no input");
+            assert!(doc.get("expect").is_some(), "{name}: no expect");
+            (*name, doc)
+        })
+        .collect()
+}
+
+/// The vector's `input` as JSON text.
+pub fn input_text(doc: &Value) -> String {
+    serde_json::to_string(&doc["input"]).expect("a Value serializes")
+}
+
+/// Every member of `want` equals the one in `got` (objects member-wise, recursively).
+fn subset(want: &Value, got: &Value, path: &str, errors: &mut Vec<String>) {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                match g.get(k) {
+                    Some(gv) => subset(wv, gv, &format!("{path}.{k}"), errors),
+                    None => errors.push(format!("{path}.{k}: missing")),
+                }
+            }
+        }
+        _ if want == got => {}
+        _ => errors.push(format!("{path}: want {want}, got {got}")),
+    }
+}
+
+fn check<'a>(got: &'a Value, id: &str) -> Option<&'a Value> {
+    got["checks"]
+        .as_array()?
+        .iter()
+        .find(|c| c["id"].as_str() == Some(id))
+}
+
+/// What differs between the vector's `expect` and the output `got`; empty when it matches.
+pub fn check_vector(doc: &Value, got: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let expect = &doc["expect"];
+    for k in ["allowed", "status"] {
+        if expect[k] != got[k] {
+            errors.push(format!("{k}: want {}, got {}", expect[k], got[k]));
+        }
+    }
+    if let Some(e) = expect.get("error") {
+        if e != &got["error"] {
+            errors.push(format!("error: want {e}, got {}", got["error"]));
+        }
+    }
+    if let Some(p) = expect.get("error_prefix").and_then(Value::as_str) {
+        if !got["error"].as_str().is_some_and(|e| e.starts_with(p)) {
+            errors.push(format!("error: want prefix {p:?}, got {}", got["error"]));
+        }
+    }
+    if let Some(Value::Object(checks)) = expect.get("checks") {
+        for (id, outcome) in checks {
+            match check(got, id) {
+                Some(c) if &c["outcome"] == outcome => {}
+                Some(c) => errors.push(format!(
+                    "check {id}: want {outcome}, got {} ({})",
+                    c["outcome"], c["detail"]
+                )),
+                None => errors.push(format!("check {id}: missing")),
+            }
+        }
+    }
+    if let Some(Value::Object(hints)) = expect.get("hint_contains") {
+        for (id, needle) in hints {
+            let hint = check(got, id)
+                .and_then(|c| c["hint"].as_str())
+                .unwrap_or_default();
+            if !hint.contains(needle.as_str().unwrap_or("\u{0}")) {
+                errors.push(format!("hint of {id}: want {needle} in {hint:?}"));
+            }
+        }
+    }
+    if let Some(auth) = expect.get("auth") {
+        subset(auth, &got["auth"], "auth", &mut errors);
+    }
+    if let Some(arm) = expect.get("arm_requests") {
+        if arm != &got["arm_requests"] {
+            errors.push(format!(
+                "arm_requests: want {arm}, got {}",
+                got["arm_requests"]
+            ));
+        }
+    }
+    if let Some(d) = expect.get("decode_only") {
+        let g = got
+            .get("decode_only")
+            .cloned()
+            .unwrap_or(Value::Bool(false));
+        if d != &g {
+            errors.push(format!("decode_only: want {d}, got {g}"));
+        }
+    }
+    // Invariants of the contract.
+    let allowed = got["allowed"].as_bool();
+    if allowed.is_none() {
+        errors.push(format!("allowed is not a boolean: {}", got["allowed"]));
+    }
+    let allowed = allowed.unwrap_or(false);
+    let has_auth = !got["auth"].is_null();
+    let has_error = !got["error"].is_null();
+    if allowed != has_auth || allowed == has_error {
+        errors.push("allowed, auth and error disagree".into());
+    }
+    let fails = got["checks"]
+        .as_array()
+        .map(|cs| cs.iter().filter(|c| c["outcome"] == "fail").count())
+        .unwrap_or(0);
+    if fails != usize::from(!allowed) {
+        errors.push(format!("{fails} failing checks for allowed={allowed}"));
+    }
+    errors
+}
+
+/// Runs `evaluate` (given as a closure from input JSON text to output JSON text) on every
+/// vector and panics with every mismatch. Returns how many vectors ran.
+pub fn run_all(mut evaluate: impl FnMut(&str, &Value) -> Result<String, String>) -> usize {
+    let vectors = vectors();
+    let mut failures = Vec::new();
+    for (name, doc) in &vectors {
+        let result = evaluate(name, doc).and_then(|text| {
+            serde_json::from_str::<Value>(&text).map_err(|e| format!("output is not JSON: {e}"))
+        });
+        let errors = match result {
+            Ok(got) => check_vector(doc, &got),
+            Err(e) => vec![e],
+        };
+        if !errors.is_empty() {
+            failures.push(format!("{name}:\n  {}", errors.join("\n  ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors failed:\n{}",
+        failures.len(),
+        vectors.len(),
+        failures.join("\n")
+    );
+    vectors.len()
+}
