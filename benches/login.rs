@@ -2,6 +2,7 @@
 //! signature check on the same token, in the same run.
 //!
 //! - `signature_only`: `KeySet::verify` on the parsed token with the prepared key set.
+//! - `signature_only_reference_rsa_crate`: the same through jsonwebtoken / the `rsa` crate.
 //! - `login_flow`: the whole decision through the step API, as an adapter runs it (parsed
 //!   config/role, prepared key set, ARM facts fed in).
 //! - `evaluate_json`: the JSON contract end to end (parses the input and the JWKS each time).
@@ -38,6 +39,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let jws = aadauth::token::parse_jws(black_box(&jwt), &["RS256"]).expect("jws");
             let v = keys.verify(&jws);
+            assert!(matches!(v, aadauth::keys::Verification::Verified(_)));
+        })
+    });
+    g.bench_function("signature_only_reference_rsa_crate", |b| {
+        b.iter(|| {
+            let jws = aadauth::token::parse_jws(black_box(&jwt), &["RS256"]).expect("jws");
+            let v = keys.verify_reference(&jws);
             assert!(matches!(v, aadauth::keys::Verification::Verified(_)));
         })
     });

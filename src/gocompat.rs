@@ -37,8 +37,8 @@ pub fn quote(s: &str) -> String {
 /// the ASCII space.
 fn is_go_printable(c: char) -> bool {
     use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
-    if c == ' ' {
-        return true;
+    if c.is_ascii() {
+        return (' '..='~').contains(&c);
     }
     matches!(
         c.general_category_group(),

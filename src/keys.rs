@@ -10,7 +10,7 @@
 //! that `kid` are tried; without one, all are. RSA keys under 2048 bits are never used,
 //! whatever Vault would do.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Serialize;
@@ -27,9 +27,10 @@ pub struct Key {
     /// The `issuer` member that v2.0 key sets carry.
     pub issuer: Option<String>,
     /// `(n, e)` big-endian, or why the entry is not an RSA key.
-    material: Result<(Vec<u8>, Vec<u8>), String>,
-    /// Prepared on first use.
-    prepared: OnceLock<Result<RsaKey, String>>,
+    material: Arc<Result<(Vec<u8>, Vec<u8>), String>>,
+    /// Prepared on first use, and shared by every clone of this key (a cloned key set
+    /// never prepares a key twice).
+    prepared: Arc<OnceLock<Result<RsaKey, String>>>,
 }
 
 #[derive(Clone)]
@@ -53,7 +54,7 @@ impl std::fmt::Debug for Key {
 impl Key {
     /// Modulus size in bits, for RSA keys (from the encoded modulus; no preparation).
     pub fn bits(&self) -> Option<usize> {
-        let (n, _) = self.material.as_ref().ok()?;
+        let (n, _) = self.material.as_ref().as_ref().ok()?;
         let n = &n[n.iter().position(|b| *b != 0).unwrap_or(n.len())..];
         let first = n.first()?;
         Some(n.len() * 8 - first.leading_zeros() as usize)
@@ -252,8 +253,8 @@ impl Key {
             kid: s("kid"),
             kty,
             issuer: s("issuer"),
-            material,
-            prepared: OnceLock::new(),
+            material: Arc::new(material),
+            prepared: Arc::new(OnceLock::new()),
         }
     }
 }

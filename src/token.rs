@@ -103,7 +103,10 @@ impl<'de> serde::Deserialize<'de> for Doc {
 /// names the struct in the error (`oidc.idToken`). Invalid UTF-8 is replaced, as in Go.
 /// `null` decodes to an empty object (Go leaves the struct untouched).
 pub fn parse_object(doc: &[u8], go_type: &str) -> Result<Members, String> {
-    let text = String::from_utf8_lossy(doc);
+    let text = match std::str::from_utf8(doc) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(doc),
+    };
     match serde_json::from_str::<Doc>(&text) {
         Ok(Doc::Object(m)) => Ok(m),
         Ok(Doc::Other("null")) => Ok(Members::default()),
