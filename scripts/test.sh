@@ -20,11 +20,18 @@ cargo test --workspace
 step "test vectors are up to date with tools/vectorgen"
 cargo run -q -p vectorgen -- --check
 
-for extra in scripts/test-wasm.sh scripts/test-capi.sh scripts/test-filter.sh scripts/test-host.sh scripts/test-www.sh; do
+for extra in scripts/test-wasm.sh scripts/test-capi.sh scripts/test-filter.sh scripts/test-host.sh scripts/test-www.sh scripts/test-differential.sh; do
   if [ -x "$extra" ]; then
     step "$extra"
     "$extra"
   fi
 done
+
+step "fuzzing: every cargo-fuzz target for a short, fixed time (scripts/fuzz.sh SECONDS for longer)"
+if rustup toolchain list | grep -q nightly; then
+  scripts/fuzz.sh 15
+else
+  echo "no nightly toolchain: fuzzing skipped"
+fi
 
 step "all tests passed"

@@ -4,6 +4,33 @@
 //! the tenant's key endpoint serves, and the `arm` snapshot is what ARM answers (a path that
 //! is absent answered 404). Malformed input is an [`InputError`] naming the field; a login
 //! that Vault refuses is a normal [`Output`] with `allowed: false`.
+//!
+//! # The `gateway` profile
+//!
+//! `"profile": "gateway"` decides as the Envoy filter does ([`crate::gateway`]): Vault's
+//! token checks and service-principal / group rules, resource bindings read from the
+//! token's `xms_az_rid` / `xms_mirid` (the `arm` snapshot and the login's resource fields
+//! are not used), and the gateway's statuses (401 bad or missing token, 403 refused by the
+//! role, 500 configuration, 503 key set unavailable). An optional member tunes it:
+//!
+//! ```json
+//! "gateway": {
+//!   "clock_skew_seconds": 60,
+//!   "audiences": ["https://management.azure.com/"],
+//!   "token_versions": ["v1"]
+//! }
+//! ```
+//!
+//! - `clock_skew_seconds` (0–3600, default 60): leeway applied to `exp` and `nbf`.
+//! - `audiences` (array or comma string; default `[config.resource]`): accepted `aud`
+//!   values, compared exactly.
+//! - `token_versions` (`v1`, `v2`; default `["v1"]`): accepted token versions; each adds
+//!   its issuer for `config.tenant_id` in `config.environment`.
+//!
+//! A role with `bound_locations` is an input error under this profile (field
+//! `role.bound_locations` or `roles.NAME.bound_locations`): a token carries no location,
+//! so a gateway can never check it. The `gateway` member with another profile is an
+//! input error too.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +40,7 @@ use crate::config::Config;
 use crate::decision::Output;
 use crate::fields::FieldError;
 use crate::flow::{KeyFetchError, LoginContext, LoginFlow, Profile, Step};
+use crate::gateway::{self, GatewaySettings};
 use crate::keys::KeySet;
 use crate::login::LoginRequest;
 use crate::resources::ArmAnswer;
@@ -59,6 +87,8 @@ pub struct EvaluateInput {
     /// `Ok` key set, or what go-oidc would say about the key endpoint's answer.
     pub keys: Result<KeySet, KeyFetchError>,
     pub arm: BTreeMap<String, ArmAnswer>,
+    /// Settings of the gateway profile (defaults when the input has no `gateway` member).
+    pub gateway: GatewaySettings,
 }
 
 impl EvaluateInput {
@@ -89,7 +119,7 @@ impl EvaluateInput {
                 InputError::new(
                     "profile",
                     format!(
-                        "unknown profile {} (known: \"vault\")",
+                        "unknown profile {} (known: \"vault\", \"gateway\")",
                         crate::gocompat::quote(s)
                     ),
                 )
@@ -126,6 +156,31 @@ impl EvaluateInput {
                     "roles",
                     "expected an object of role name → role",
                 ))
+            }
+        }
+        let gateway = match obj.get("gateway") {
+            None | Some(Value::Null) => GatewaySettings::default(),
+            Some(_) if profile != Profile::Gateway => {
+                return Err(InputError::new(
+                    "gateway",
+                    "only used with \"profile\": \"gateway\"",
+                ))
+            }
+            Some(g) => GatewaySettings::from_json(g, "gateway")?,
+        };
+        if profile == Profile::Gateway {
+            for role in roles.values() {
+                if !role.bound_locations.is_empty() {
+                    let field = if obj.get("role").is_some_and(|r| !r.is_null()) {
+                        "role.bound_locations".to_string()
+                    } else {
+                        format!("roles.{}.bound_locations", role.name)
+                    };
+                    return Err(InputError::new(
+                        field,
+                        gateway::bound_locations_message(&role.name),
+                    ));
+                }
             }
         }
         let keys = match obj.get("keys") {
@@ -174,12 +229,16 @@ impl EvaluateInput {
             },
             keys,
             arm,
+            gateway,
         })
     }
 
     /// Runs the flow to its decision with the facts of the input.
     pub fn evaluate(self) -> Output {
-        let mut flow = LoginFlow::new(self.context).arm_snapshot(self.arm);
+        let profile = self.context.profile;
+        let mut flow = LoginFlow::new(self.context)
+            .arm_snapshot(self.arm)
+            .gateway_settings(self.gateway);
         let mut keys = Some(self.keys);
         // Bounded: the flow asks for keys at most once and never for ARM in snapshot mode.
         for _ in 0..4 {
@@ -206,7 +265,7 @@ impl EvaluateInput {
                 checks: Vec::new(),
                 claims: None,
                 arm_requests: Vec::new(),
-                profile: "vault".into(),
+                profile: profile.name().into(),
                 decode_only: false,
             },
         }

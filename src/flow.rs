@@ -20,6 +20,7 @@ use serde_json::Value;
 use crate::clouds::{self, Cloud};
 use crate::config::Config;
 use crate::decision::{Alias, Auth, Check, GroupAlias, InternalData, Outcome, Output};
+use crate::gateway::{self, Applied, GatewayClaims, GatewaySettings, Verifier};
 use crate::gocompat::{self, quote};
 use crate::keys::{KeySet, Verification};
 use crate::login::{self, LoginRequest};
@@ -33,12 +34,18 @@ use crate::token::{self, AzureClaims, Members, OidcClaims};
 pub enum Profile {
     /// Vault's Azure auth method, exactly (quirks included).
     Vault,
+    /// A gateway admitting requests by token: Vault's token checks and SP/group rules,
+    /// resource bindings judged from the token itself, configurable clock skew, audiences
+    /// and token versions ([`crate::gateway`]; settings via
+    /// [`LoginFlow::gateway_settings`]).
+    Gateway,
 }
 
 impl Profile {
     pub fn parse(name: &str) -> Option<Profile> {
         match name {
             "vault" => Some(Profile::Vault),
+            "gateway" => Some(Profile::Gateway),
             _ => None,
         }
     }
@@ -46,6 +53,7 @@ impl Profile {
     pub fn name(self) -> &'static str {
         match self {
             Profile::Vault => "vault",
+            Profile::Gateway => "gateway",
         }
     }
 }
@@ -117,6 +125,14 @@ impl KeyFetchError {
         KeyFetchError(format!("oidc: failed to decode keys: {detail} {body}"))
     }
 
+    /// OIDC discovery failed before any key could be fetched (go-oidc's provider setup).
+    pub fn discovery(url: &str, detail: &str) -> Self {
+        KeyFetchError(format!(
+            "oidc: discovery failed: Get {}: {detail}",
+            quote(url)
+        ))
+    }
+
     /// The request itself failed (DNS, TLS, timeout).
     pub fn transport(url: &str, detail: &str) -> Self {
         KeyFetchError(format!(
@@ -136,6 +152,7 @@ pub struct LoginFlow {
     snapshot: bool,
     explore: bool,
     memo: SigMemo,
+    gateway: GatewaySettings,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -154,7 +171,15 @@ impl LoginFlow {
             snapshot: false,
             explore: false,
             memo: SigMemo::default(),
+            gateway: GatewaySettings::default(),
         }
+    }
+
+    /// Settings of the [`Profile::Gateway`] profile (clock skew, audiences, token
+    /// versions); ignored by the vault profile. Default: [`GatewaySettings::default`].
+    pub fn gateway_settings(mut self, settings: GatewaySettings) -> Self {
+        self.gateway = settings;
+        self
     }
 
     /// Keys the adapter already holds (Vault's cache); tried before any fetch.
@@ -183,7 +208,7 @@ impl LoginFlow {
     }
 
     /// Treat every ARM path not provided as a 404 (the `evaluate` snapshot rule).
-    pub(crate) fn arm_snapshot(mut self, arm: BTreeMap<String, ArmAnswer>) -> Self {
+    pub fn arm_snapshot(mut self, arm: BTreeMap<String, ArmAnswer>) -> Self {
         self.arm = arm
             .into_iter()
             .map(|(k, v)| (k.to_lowercase(), v))
@@ -211,6 +236,9 @@ impl LoginFlow {
             checks: Vec::new(),
             failure: None,
             arm_requests: Vec::new(),
+            gateway: &self.gateway,
+            gateway_claims: None,
+            claims_json: None,
         };
         match run.login() {
             Ok(out) => Step::Done(Box::new(out)),
@@ -241,6 +269,11 @@ struct Run<'a> {
     checks: Vec<Check>,
     failure: Option<Failure>,
     arm_requests: Vec<String>,
+    gateway: &'a GatewaySettings,
+    /// Gateway profile: the verified claims, for the auth block.
+    gateway_claims: Option<GatewayClaims>,
+    /// The decoded payload, for the output's `claims` (decoded once).
+    claims_json: Option<Value>,
 }
 
 /// The result of one check before it is recorded.
@@ -293,7 +326,46 @@ impl Run<'_> {
         self.failure.is_some()
     }
 
+    fn gw(&self) -> bool {
+        self.ctx.profile == Profile::Gateway
+    }
+
+    /// Gateway profile: the checks shared with the vault profile answer the gateway's
+    /// statuses and messages (the same as [`gateway::Verifier::verify`]).
+    fn gateway_translate(&self, id: &str, r: R) -> R {
+        let R::Fail {
+            status,
+            error,
+            detail,
+            hint,
+        } = r
+        else {
+            return r;
+        };
+        let (status, error) = match id {
+            "request.jwt" if self.ctx.login.jwt.is_empty() => (401, gateway::msg_missing()),
+            "request.jwt" => (401, gateway::msg_too_large(self.ctx.login.jwt.len())),
+            "token.format" | "token.algorithm" => (401, gateway::msg_malformed(&error)),
+            "token.claims" | "token.distributed_claims" | "claims.read" => {
+                (401, gateway::msg_bad_claims(&error))
+            }
+            "request.role" | "role.exists" | "role.valid" => (500, error),
+            _ => (status, error),
+        };
+        R::Fail {
+            status,
+            error,
+            detail,
+            hint,
+        }
+    }
+
     fn record(&mut self, id: &str, r: R) -> bool {
+        let r = if self.gw() {
+            self.gateway_translate(id, r)
+        } else {
+            r
+        };
         let ok = r.passed();
         let decided = self.decided();
         let (outcome, detail, hint) = match r {
@@ -442,6 +514,10 @@ impl Run<'_> {
                         format!("Vault refuses to store this role: `vault write auth/azure/role/{}` answers 400 {}", r.name, quote(e)),
                         Some("fix the role definition; Vault never stores it, so no login can use it".into()),
                     ),
+                    None if ctx.profile == Profile::Gateway && !r.bound_locations.is_empty() => fail500(
+                        gateway::bound_locations_message(&r.name),
+                        Some("remove bound_locations from the role: bind by subscription, resource group or scale set, which the token names".into()),
+                    ),
                     None if !r.unknown_fields.is_empty() => R::Pass(format!(
                         "Vault would store this role, ignoring unrecognized fields: {}",
                         r.unknown_fields.iter().map(|f| did_you_mean(f)).collect::<Vec<_>>().join(", ")
@@ -480,7 +556,11 @@ impl Run<'_> {
             ),
         ];
         for (id, value, valid, message) in formats {
-            let r = if value.is_empty() {
+            let r = if ctx.profile == Profile::Gateway {
+                R::Skip(
+                    "not used by the gateway profile: the resource is read from the token".into(),
+                )
+            } else if value.is_empty() {
                 R::Skip("not given".into())
             } else if valid(value) {
                 R::Pass(format!("{} is well-formed", quote(value)))
@@ -510,13 +590,26 @@ impl Run<'_> {
                     "tenant_id is required",
                     Some("vault write auth/azure/config tenant_id=<your tenant GUID>".into()),
                 )
+            } else if ctx.profile == Profile::Gateway && !gateway::is_tenant_guid(cfg.tenant_id.trim()) {
+                fail500(
+                    format!("tenant_id {} is not a GUID", quote(&cfg.tenant_id)),
+                    Some("token issuers name the tenant by its GUID: use the directory (tenant) id, not a domain name".into()),
+                )
             } else {
                 R::Pass(format!("tenant {}", cfg.tenant_id))
             },
         );
+        let gateway_audiences = !self.gateway.audiences.is_empty();
         let resource_ok = self.record(
             "config.resource",
-            if cfg.resource.is_empty() {
+            if ctx.profile == Profile::Gateway && gateway_audiences {
+                R::Pass(format!(
+                    "audiences accepted: {}",
+                    gocompat::quote_list(&self.gateway.audiences)
+                ))
+            } else if ctx.profile == Profile::Gateway && cfg.resource.is_empty() {
+                fail500("no audience configured", Some("give gateway.audiences (or config.resource): the audiences your tokens are requested for, e.g. https://management.azure.com/".into()))
+            } else if cfg.resource.is_empty() {
                 fail500("resource is required", Some("vault write auth/azure/config resource=https://management.azure.com/ (the audience your tokens are requested for)".into()))
             } else {
                 R::Pass(format!("audience expected: {}", quote(&cfg.resource)))
@@ -532,6 +625,12 @@ impl Run<'_> {
         );
         let expected_issuer = match (&cloud, tenant_ok) {
             (Ok(c), true) => Some((*c, c.v1_issuer(&cfg.tenant_id))),
+            _ => None,
+        };
+        let verifier: Option<Verifier> = match (&cloud, tenant_ok && resource_ok) {
+            (Ok(c), true) if self.gw() => {
+                Verifier::new(&cfg.tenant_id, *c, self.gateway, &cfg.resource).ok()
+            }
             _ => None,
         };
 
@@ -567,6 +666,7 @@ impl Run<'_> {
                 }
             }
         });
+        self.claims_json = members.as_ref().map(Members::to_value);
         let oidc: Option<OidcClaims> = match &members {
             None => {
                 if payload.is_none() {
@@ -627,6 +727,20 @@ impl Run<'_> {
             "token.issuer",
             match (&oidc, &expected_issuer) {
                 (None, _) => unknown_token(),
+                (Some(c), _) if self.gw() => match &verifier {
+                    None => R::Unknown(
+                        "the accepted issuers depend on config.tenant_id, config.environment and gateway.token_versions".into(),
+                    ),
+                    Some(v) => match v.check_issuer(&c.iss) {
+                        Ok(()) => R::Pass(format!("issuer {}", c.iss)),
+                        Err(e) => fail(
+                            401,
+                            e,
+                            format!("token says {}; accepted: {}", c.iss, v.issuers().join(", ")),
+                            Some(gateway_issuer_hint(&c.iss, v)),
+                        ),
+                    },
+                },
                 (Some(_), None) => R::Unknown(
                     "the expected issuer depends on config.tenant_id and config.environment".into(),
                 ),
@@ -654,6 +768,29 @@ impl Run<'_> {
             "token.audience",
             match &oidc {
                 None => unknown_token(),
+                Some(c) if self.gw() => match &verifier {
+                    None => R::Unknown("no audience is configured".into()),
+                    Some(v) => match v.check_audience(&c.aud) {
+                        Ok(()) => R::Pass(format!(
+                            "aud {} contains an accepted audience",
+                            gocompat::quote_list(&c.aud)
+                        )),
+                        Err(e) => fail(
+                            401,
+                            e,
+                            format!(
+                                "aud is {}; accepted: {}",
+                                gocompat::quote_list(&c.aud),
+                                gocompat::quote_list(v.audiences())
+                            ),
+                            Some(
+                                v.audiences()
+                                    .first()
+                                    .map_or_else(String::new, |a| audience_hint(&c.aud, a)),
+                            ),
+                        ),
+                    },
+                },
                 Some(_) if !resource_ok => R::Unknown("config.resource is missing".into()),
                 Some(c) => {
                     if c.aud.iter().any(|a| a == &cfg.resource) {
@@ -679,10 +816,31 @@ impl Run<'_> {
             },
         );
 
+        let skew = self.gateway.clock_skew_seconds;
         self.record(
             "token.expiry",
             match &oidc {
                 None => unknown_token(),
+                Some(c) if self.gw() => match &verifier {
+                    None => R::Unknown("the gateway settings are incomplete".into()),
+                    Some(v) => match v.check_expiry(c.exp, ctx.now) {
+                        Ok(()) => R::Pass(format!(
+                            "expires {} UTC ({}; clock skew {skew}s)",
+                            gocompat::human_utc(c.exp),
+                            gocompat::relative(c.exp, ctx.now)
+                        )),
+                        Err(e) => fail(
+                            401,
+                            e,
+                            if c.exp == gocompat::GO_ZERO_TIME {
+                                "the token has no exp claim".to_string()
+                            } else {
+                                format!("expired {} UTC ({}), beyond the clock skew of {skew}s", gocompat::human_utc(c.exp), gocompat::relative(c.exp, ctx.now))
+                            },
+                            Some("get a fresh token (IMDS tokens last about 24 hours; IMDS caches and renews them); check the gateway's clock".into()),
+                        ),
+                    },
+                },
                 Some(c) => {
                     if c.exp < ctx.now {
                         let detail = if c.exp == gocompat::GO_ZERO_TIME {
@@ -702,6 +860,23 @@ impl Run<'_> {
             "token.not_before",
             match &oidc {
                 None => unknown_token(),
+                Some(c) if self.gw() => match (&verifier, c.nbf) {
+                    (_, None) => R::Pass("no nbf claim".into()),
+                    (None, Some(_)) => R::Unknown("the gateway settings are incomplete".into()),
+                    (Some(v), Some(nbf)) => match v.check_not_before(Some(nbf), ctx.now) {
+                        Ok(()) => R::Pass(format!(
+                            "nbf {} UTC ({}), within the clock skew of {skew}s",
+                            gocompat::human_utc(nbf),
+                            gocompat::relative(nbf, ctx.now)
+                        )),
+                        Err(e) => fail(
+                            401,
+                            e,
+                            format!("nbf is {} UTC ({}), beyond the clock skew of {skew}s", gocompat::human_utc(nbf), gocompat::relative(nbf, ctx.now)),
+                            Some("the token is not valid yet: check the clocks of the token issuer and of the gateway".into()),
+                        ),
+                    },
+                },
                 Some(c) => match c.nbf {
                     None => R::Pass("no nbf claim".into()),
                     Some(nbf) if (ctx.now as i128) + 300 < nbf as i128 => fail(
@@ -795,6 +970,9 @@ impl Run<'_> {
             "claims.not_before",
             match &claims {
                 None => unknown_token(),
+                Some(_) if self.gw() => R::Skip(
+                    "the gateway profile checks nbf once, with the clock skew (token.not_before)".into(),
+                ),
                 Some(c) => match c.nbf {
                     Some(nbf) if nbf > ctx.now => fail(
                         500,
@@ -808,12 +986,29 @@ impl Run<'_> {
             },
         );
 
+        if self.gw() {
+            if let (Some(az), Some(o), Some(m)) = (&claims, &oidc, &members) {
+                let kid = jws.as_ref().and_then(|j| j.header.kid.clone());
+                self.gateway_claims = Some(GatewayClaims::from_parts(az, o, m, kid, &[]));
+            }
+        }
         let Some(role) = role else {
-            for id in BINDING_CHECKS.iter().chain(RESOURCE_CHECKS) {
+            let resource_checks = if self.gw() {
+                GATEWAY_RESOURCE_CHECKS
+            } else {
+                RESOURCE_CHECKS
+            };
+            for id in BINDING_CHECKS.iter().chain(resource_checks) {
                 self.record(id, R::Unknown("no role to check against".into()));
             }
             return Ok(self.finish(None, None, &None));
         };
+        if self.gw() {
+            let gc = self.gateway_claims.clone();
+            self.gateway_bindings(role, gc.as_ref(), members.as_ref());
+            self.gateway_resource_checks(role, gc.as_ref());
+            return Ok(self.finish(Some(role), claims.as_ref(), &None));
+        }
         self.bindings(role, claims.as_ref(), members.as_ref());
         let app_id_match = self.resource_checks(role, claims.as_ref())?;
         Ok(self.finish(Some(role), claims.as_ref(), &app_id_match))
@@ -823,6 +1018,22 @@ impl Run<'_> {
         let Some(role) = role else {
             return R::Unknown("no role to check".into());
         };
+        if self.gw() {
+            let list = role.token.bound_cidrs.join(", ");
+            return match gateway::check_bound_cidrs(role, self.ctx.remote_addr.as_deref()) {
+                Ok(Applied::Skipped) => R::Skip("the role has no token_bound_cidrs".into()),
+                Ok(Applied::Passed) => R::Pass(format!(
+                    "{} is inside {list}",
+                    self.ctx.remote_addr.as_deref().unwrap_or_default()
+                )),
+                Err(d) => fail(
+                    d.status,
+                    d.message,
+                    format!("the role is bound to {list}"),
+                    Some("send requests from an address inside token_bound_cidrs (the gateway reads the client address), or widen the role's token_bound_cidrs".into()),
+                ),
+            };
+        }
         if role.token.bound_cidrs.is_empty() {
             return R::Skip("the role has no token_bound_cidrs".into());
         }
@@ -893,6 +1104,14 @@ impl Run<'_> {
         };
         let keys = match fresh {
             Ok(k) => k,
+            Err(e) if self.gw() => {
+                return Ok(fail(
+                    503,
+                    gateway::msg_keys_unavailable(&e.0),
+                    "the key set could not be fetched",
+                    Some("the key endpoint could not be read; check the tenant and cloud (environment) and that the key URL is reachable from the gateway".into()),
+                ));
+            }
             Err(e) => {
                 return Ok(fail500(
                     format!("failed to verify signature: fetching keys {}", e.0),
@@ -909,7 +1128,7 @@ impl Run<'_> {
             Verification::Verified(by) => R::Pass(format!("RS256 signature verified with {by}")),
             Verification::Failed { tried } => {
                 let error = "failed to verify signature: failed to verify id token signature";
-                let usable = keys.keys.iter().filter(|k| k.bits().is_some()).count();
+                let usable = keys.keys.iter().filter(|k| k.unusable().is_none()).count();
                 let (detail, hint) = if keys.keys.is_empty() {
                     ("the key set is empty".to_string(), "give the tenant's key set (JWKS), e.g. from https://login.microsoftonline.com/common/discovery/keys".to_string())
                 } else if tried.is_empty() {
@@ -918,12 +1137,12 @@ impl Run<'_> {
                         "the key set does not hold the token's signing key: fetch the current keys of the token's cloud (Microsoft rotates them) or check that the token was issued by this tenant".to_string(),
                     )
                 } else if !jws.signature_canonical {
-                    ("the signature part is not canonical base64url".to_string(), "the token was altered in transit (aadauth verifies the token exactly as sent)".to_string())
+                    ("a part of the token is not canonical base64url (whitespace, padding or stray bits)".to_string(), "the token was altered in transit (aadauth verifies the token exactly as sent)".to_string())
                 } else {
                     let unusable: Vec<String> = keys
                         .keys
                         .iter()
-                        .filter(|k| k.unusable.is_some())
+                        .filter(|k| k.unusable().is_some())
                         .map(|k| k.describe())
                         .collect();
                     (
@@ -943,6 +1162,10 @@ impl Run<'_> {
                         },
                     )
                 };
+                if self.gw() {
+                    let error = gateway::msg_signature(tried.is_empty(), jws.header.kid.as_deref());
+                    return Ok(fail(401, error, detail, Some(hint)));
+                }
                 fail(500, error, detail, Some(hint))
             }
         })
@@ -1014,6 +1237,227 @@ impl Run<'_> {
                     "add one of the token's group object ids to bound_group_ids".to_string()
                 };
                 fail(500, format!("groups not authorized: {}", gocompat::plain_list(&c.groups)), format!("token groups {} do not overlap {}", gocompat::plain_list(&c.groups), describe_list(groups)), Some(hint))
+            },
+        );
+    }
+
+    /// Gateway profile: Vault's SP/group rules ([`gateway::check_specific`] & co.).
+    fn gateway_bindings(
+        &mut self,
+        role: &Role,
+        claims: Option<&GatewayClaims>,
+        members: Option<&Members>,
+    ) {
+        let sps = &role.bound_service_principal_ids;
+        let groups = &role.bound_group_ids;
+        self.record(
+            "bindings.specific",
+            match gateway::check_specific(role) {
+                Ok(()) => R::Pass(format!(
+                    "bound_service_principal_ids {}, bound_group_ids {}",
+                    describe_list(sps),
+                    describe_list(groups)
+                )),
+                Err(d) => fail(
+                    d.status,
+                    d.message,
+                    "a role must bind specific service principals or groups",
+                    Some(
+                        "set bound_service_principal_ids to the identity's object (principal) id"
+                            .into(),
+                    ),
+                ),
+            },
+        );
+        let Some(c) = claims else {
+            for id in ["bindings.service_principal", "bindings.groups"] {
+                self.record(
+                    id,
+                    R::Unknown("the token's claims could not be read".into()),
+                );
+            }
+            return;
+        };
+        self.record(
+            "bindings.service_principal",
+            match gateway::check_service_principal(role, &c.oid) {
+                Ok(Applied::Skipped) if sps.is_empty() => {
+                    R::Skip("bound_service_principal_ids is empty".into())
+                }
+                Ok(Applied::Skipped) => R::Skip("bound_service_principal_ids is \"*\" (any)".into()),
+                Ok(Applied::Passed) => R::Pass(format!("oid {} is listed", c.oid)),
+                Err(d) => {
+                    let hint = if !c.appid.is_empty() && role::contains_fold(sps, &c.appid) {
+                        format!("bound_service_principal_ids lists the token's appid (the client id) {}; list the object id {} instead", c.appid, c.oid)
+                    } else {
+                        format!("add the identity's object (principal) id {} to bound_service_principal_ids", show(&c.oid))
+                    };
+                    fail(d.status, d.message, format!("oid {} is not in {}", show(&c.oid), describe_list(sps)), Some(hint))
+                }
+            },
+        );
+        self.record(
+            "bindings.groups",
+            match gateway::check_groups(role, &c.groups) {
+                Ok(Applied::Skipped) if groups.is_empty() => {
+                    R::Skip("bound_group_ids is empty".into())
+                }
+                Ok(Applied::Skipped) => R::Skip("bound_group_ids is \"*\" (any)".into()),
+                Ok(Applied::Passed) => R::Pass(format!(
+                    "token groups {} overlap {}",
+                    gocompat::plain_list(&c.groups),
+                    describe_list(groups)
+                )),
+                Err(d) => {
+                    let overage = members
+                        .and_then(|m| m.field("_claim_names"))
+                        .and_then(|v| v.get("groups"))
+                        .is_some();
+                    let hint = if overage {
+                        "the token carries a groups overage marker instead of groups; the gateway does not resolve it: bind by bound_service_principal_ids".to_string()
+                    } else if c.groups.is_empty() {
+                        "the token has no groups claim: managed-identity tokens carry no groups; bind by bound_service_principal_ids instead".to_string()
+                    } else {
+                        "add one of the token's group object ids to bound_group_ids".to_string()
+                    };
+                    fail(d.status, d.message, format!("token groups {} do not overlap {}", gocompat::plain_list(&c.groups), describe_list(groups)), Some(hint))
+                }
+            },
+        );
+    }
+
+    /// Gateway profile: resource bindings judged from the token ([`gateway::authorize`]).
+    fn gateway_resource_checks(&mut self, role: &Role, claims: Option<&GatewayClaims>) {
+        let Some(c) = claims else {
+            for id in GATEWAY_RESOURCE_CHECKS {
+                self.record(
+                    id,
+                    R::Unknown("the token's claims could not be read".into()),
+                );
+            }
+            return;
+        };
+        if !role.has_resource_bindings() {
+            for id in GATEWAY_RESOURCE_CHECKS {
+                self.record(id, R::Skip("the role has no resource bindings (bound_subscription_ids, bound_resource_groups, bound_scale_sets)".into()));
+            }
+            return;
+        }
+        let claims_hint = || {
+            Some("xms_mirid / xms_az_rid are only issued when the token's audience is a first-party Microsoft resource such as https://management.azure.com/: request the token for that resource".to_string())
+        };
+        let resource = match gateway::check_resource(role, c) {
+            Ok(Some(r)) => {
+                self.record(
+                    "resource.claims",
+                    R::Pass(format!(
+                        "{} names {} in resource group {} of subscription {}{}",
+                        r.source,
+                        r.describe(),
+                        r.resource_group,
+                        r.subscription_id,
+                        r.scale_set
+                            .as_deref()
+                            .map(|s| format!(", scale set {s}"))
+                            .unwrap_or_default()
+                    )),
+                );
+                Some(r)
+            }
+            Ok(None) => {
+                self.record(
+                    "resource.claims",
+                    R::Skip("the role has no resource bindings".into()),
+                );
+                None
+            }
+            Err(d) => {
+                self.record(
+                    "resource.claims",
+                    fail(
+                        d.status,
+                        d.message,
+                        "the token names no Azure resource",
+                        claims_hint(),
+                    ),
+                );
+                None
+            }
+        };
+        self.record(
+            "resource.identity_match",
+            match gateway::check_identity(c) {
+                Ok(()) => R::Pass(format!(
+                    "oid {} is the identity Entra ID issued the token to, for the resource the token names",
+                    c.oid
+                )),
+                Err(d) => fail(d.status, d.message, "the token has no oid", Some("send a managed-identity or service-principal access token (it carries oid)".into())),
+            },
+        );
+        match resource {
+            None => {
+                for id in [
+                    "bound.subscription",
+                    "bound.resource_group",
+                    "bound.scale_set",
+                ] {
+                    self.record(id, R::Unknown("the token names no Azure resource".into()));
+                }
+            }
+            Some(r) => {
+                self.record(
+                    "bound.subscription",
+                    match gateway::check_subscription(role, r) {
+                        Ok(Applied::Skipped) => R::Skip("bound_subscription_ids is empty".into()),
+                        Ok(Applied::Passed) => R::Pass(format!(
+                            "{} is in {}",
+                            r.subscription_id,
+                            describe_list(&role.bound_subscription_ids)
+                        )),
+                        Err(d) => fail(
+                            d.status,
+                            d.message,
+                            format!(
+                                "the token's subscription {} is not in {}",
+                                r.subscription_id,
+                                describe_list(&role.bound_subscription_ids)
+                            ),
+                            Some("add the subscription id to bound_subscription_ids".into()),
+                        ),
+                    },
+                );
+                self.record(
+                    "bound.resource_group",
+                    match gateway::check_resource_group(role, r) {
+                        Ok(Applied::Skipped) => R::Skip("bound_resource_groups is empty".into()),
+                        Ok(Applied::Passed) => R::Pass(format!("{} is in {}", r.resource_group, describe_list(&role.bound_resource_groups))),
+                        Err(d) => fail(d.status, d.message, format!("the token's resource group {} is not in {} (whole name, case-insensitive)", r.resource_group, describe_list(&role.bound_resource_groups)), Some(if r.source == "xms_mirid" && r.resource_type.eq_ignore_ascii_case("userAssignedIdentities") {
+                            "the token names a user-assigned identity without xms_az_rid: its resource group is the identity's; add that resource group to bound_resource_groups".to_string()
+                        } else {
+                            "add the resource group to bound_resource_groups".to_string()
+                        })),
+                    },
+                );
+                self.record(
+                    "bound.scale_set",
+                    match gateway::check_scale_set(role, r) {
+                        Ok(Applied::Skipped) => R::Skip("bound_scale_sets is empty".into()),
+                        Ok(Applied::Passed) => R::Pass(format!("{} is in {}", r.scale_set.as_deref().unwrap_or_default(), describe_list(&role.bound_scale_sets))),
+                        Err(d) => fail(d.status, d.message, format!("the token's scale set is {}; bound_scale_sets is {}", r.scale_set.as_deref().unwrap_or("(none)"), describe_list(&role.bound_scale_sets)), Some("add the scale set to bound_scale_sets, or remove bound_scale_sets for workloads outside scale sets".into())),
+                    },
+                );
+            }
+        }
+        self.record(
+            "bound.location",
+            match gateway::check_location(role) {
+                Ok(_) => R::Skip("bound_locations is empty".into()),
+                Err(d) => fail(
+                    d.status,
+                    d.message,
+                    "tokens carry no location",
+                    Some("remove bound_locations from the role".into()),
+                ),
             },
         );
     }
@@ -1598,9 +2042,20 @@ impl Run<'_> {
         _app: &Option<bool>,
     ) -> Output {
         let ctx = self.ctx;
-        let claims_json = ctx_claims(&ctx.login.jwt);
+        let claims_json = self.claims_json.take();
         let (allowed, status, error, auth) = match (&self.failure, role, claims) {
             (Some(f), _, _) => (false, f.status, Some(f.error.clone()), None),
+            (None, Some(role), Some(_)) if ctx.profile == Profile::Gateway => {
+                match self.gateway_claims.as_ref() {
+                    Some(g) => (true, 200, None, Some(gateway_auth_block(ctx, role, g))),
+                    None => (
+                        false,
+                        500,
+                        Some("internal error: decision incomplete".to_string()),
+                        None,
+                    ),
+                }
+            }
             (None, Some(role), Some(c)) => (true, 200, None, Some(auth_block(ctx, role, c))),
             // Unreachable in practice: without a role or claims some check failed.
             (None, _, _) => (
@@ -1647,14 +2102,78 @@ const RESOURCE_CHECKS: &[&str] = &[
     "bound.location",
 ];
 
-fn ctx_claims(jwt: &str) -> Option<Value> {
-    if jwt.len() > token::MAX_TOKEN_BYTES {
-        return None;
+/// The gateway's resource checks, in [`gateway::authorize`]'s order.
+const GATEWAY_RESOURCE_CHECKS: &[&str] = &[
+    "resource.claims",
+    "resource.identity_match",
+    "bound.subscription",
+    "bound.resource_group",
+    "bound.scale_set",
+    "bound.location",
+];
+
+/// The gateway's `auth` block: Vault's shape, with metadata read from the token.
+fn gateway_auth_block(ctx: &LoginContext, role: &Role, c: &GatewayClaims) -> Auth {
+    let alias_meta = c.metadata();
+    let mut metadata = alias_meta.clone();
+    metadata.insert("role".to_string(), role.name.clone());
+    let t = &role.token;
+    Auth {
+        display_name: c.oid.clone(),
+        policies: t.policies.clone(),
+        no_default_policy: t.no_default_policy,
+        metadata,
+        alias: Alias {
+            name: c.oid.clone(),
+            metadata: alias_meta,
+        },
+        group_aliases: c
+            .groups
+            .iter()
+            .filter(|g| !g.is_empty())
+            .map(|g| GroupAlias { name: g.clone() })
+            .collect(),
+        internal_data: InternalData {
+            role: ctx.login.role.clone(),
+        },
+        ttl: t.ttl,
+        max_ttl: t.max_ttl,
+        explicit_max_ttl: t.explicit_max_ttl,
+        period: t.period,
+        num_uses: t.num_uses,
+        bound_cidrs: t.bound_cidrs.clone(),
+        token_type: t.token_type.clone(),
+        renewable: !matches!(t.token_type.as_str(), "batch" | "default-batch"),
     }
-    let payload = token::decode_payload(jwt).ok()?;
-    token::parse_object(&payload, "claims")
-        .ok()
-        .map(|m| m.to_value())
+}
+
+fn gateway_issuer_hint(iss: &str, v: &Verifier) -> String {
+    match clouds::classify_issuer(iss) {
+        Some(info)
+            if info.version == "2.0" && !v.issuers().iter().any(|i| i.ends_with("/v2.0")) =>
+        {
+            "this is a v2.0 token: add v2 to gateway.token_versions, or request a v1 token"
+                .to_string()
+        }
+        Some(info) if info.version == "1.0" && v.issuers().iter().all(|i| i.ends_with("/v2.0")) => {
+            "this is a v1.0 token: add v1 to gateway.token_versions".to_string()
+        }
+        Some(info) if !info.tenant.eq_ignore_ascii_case(v.tenant_id()) => format!(
+            "the token comes from tenant {}, the gateway accepts tenant {}",
+            info.tenant,
+            v.tenant_id()
+        ),
+        Some(info) if !info.clouds.contains(&v.cloud()) => format!(
+            "the token comes from {}, the gateway is configured for {}",
+            info.clouds
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(" / "),
+            v.cloud().name()
+        ),
+        _ => "the token was not issued by Microsoft Entra ID for this tenant".to_string(),
+    }
 }
 
 fn auth_block(ctx: &LoginContext, role: &Role, c: &AzureClaims) -> Auth {

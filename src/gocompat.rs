@@ -244,38 +244,29 @@ pub fn json_kind(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// Go's `strings.EqualFold` as `encoding/json` uses it to match object keys to struct
-/// fields: case-insensitive, including the Kelvin sign and the long s.
+/// Whether a JSON object key names a claim. Go's `encoding/json` matches keys to struct
+/// fields case-insensitively (`"EXP"` sets `exp`); aadauth deliberately does not: claim
+/// names are matched exactly, as every other JWT library does, so that no spelling of a
+/// claim can mean one thing to aadauth and another to the services behind it (see
+/// `SECURITY.md` and `tests/differential/`). Real Azure tokens use lower-case names.
 pub fn json_key_matches(key: &str, field: &str) -> bool {
-    if key.is_ascii() {
-        return key.eq_ignore_ascii_case(field);
-    }
-    let fold = |c: char| match c {
-        '\u{212A}' => 'k',
-        '\u{17F}' => 's',
-        c => c.to_ascii_lowercase(),
-    };
-    key.chars().count() == field.chars().count()
-        && key
-            .chars()
-            .zip(field.chars())
-            .all(|(a, b)| fold(a) == fold(b))
+    key == field
 }
 
 /// Converts a JSON number the way go-oidc's `jsonTime` does: `json.Number.Int64()`, else
-/// `Float64()` truncated toward zero (an out-of-range float becomes `i64::MIN`, as on
-/// amd64). Strings holding a valid number are accepted too (Go's `json.Number` allows it).
+/// `Float64()` truncated toward zero. Two deliberate differences from Go (see
+/// `SECURITY.md`): an out-of-range float saturates (Go on amd64 wraps it to the minimum
+/// `int64`, which would make a huge `nbf` lie in the past; Go on arm64 saturates), and a
+/// string holding a number is refused (Go's `json.Number` accepts `"1700000000"`, which no
+/// other JWT library does).
 pub fn json_time(v: &serde_json::Value) -> Result<i64, String> {
     let text = match v {
         serde_json::Value::Number(n) => n.to_string(),
         serde_json::Value::String(s) => {
-            if !is_json_number(s) {
-                return Err(format!(
-                    "json: invalid number literal, trying to unmarshal {} into Number",
-                    quote(&format!("\"{s}\""))
-                ));
-            }
-            s.clone()
+            return Err(format!(
+                "json: cannot unmarshal string {} into a NumericDate: aadauth accepts JSON numbers only",
+                quote(s)
+            ))
         }
         serde_json::Value::Null => {
             return Err("strconv.ParseFloat: parsing \"\": invalid syntax".to_string())
@@ -291,55 +282,13 @@ pub fn json_time(v: &serde_json::Value) -> Result<i64, String> {
         return Ok(i);
     }
     match text.parse::<f64>() {
-        Ok(f) if f.is_finite() && f > -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18 => {
-            Ok(f.trunc() as i64)
-        }
-        Ok(_) => Ok(i64::MIN),
+        // `as` saturates (and JSON has no NaN).
+        Ok(f) => Ok(f.trunc() as i64),
         Err(_) => Err(format!(
             "strconv.ParseFloat: parsing {}: value out of range",
             quote(&text)
         )),
     }
-}
-
-/// JSON's number grammar (what Go's `isValidNumber` accepts).
-fn is_json_number(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if b.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            while matches!(b.get(i), Some(b'0'..=b'9')) {
-                i += 1;
-            }
-        }
-        _ => return false,
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if !matches!(b.get(i), Some(b'0'..=b'9')) {
-            return false;
-        }
-        while matches!(b.get(i), Some(b'0'..=b'9')) {
-            i += 1;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !matches!(b.get(i), Some(b'0'..=b'9')) {
-            return false;
-        }
-        while matches!(b.get(i), Some(b'0'..=b'9')) {
-            i += 1;
-        }
-    }
-    i == b.len()
 }
 
 /// Go's `encoding/json` syntax-error text for a document that serde_json refused,
@@ -452,8 +401,9 @@ mod tests {
         use serde_json::json;
         assert_eq!(json_time(&json!(12)), Ok(12));
         assert_eq!(json_time(&json!(12.9)), Ok(12));
-        assert_eq!(json_time(&json!("12")), Ok(12));
-        assert_eq!(json_time(&json!(1e30)), Ok(i64::MIN));
+        assert!(json_time(&json!("12")).is_err());
+        assert_eq!(json_time(&json!(1e30)), Ok(i64::MAX));
+        assert_eq!(json_time(&json!(-1e30)), Ok(i64::MIN));
         assert!(json_time(&json!("x")).is_err());
         assert!(json_time(&json!(true)).is_err());
     }

@@ -27,6 +27,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod cache;
 pub mod cidr;
 pub mod clouds;
 pub mod config;
@@ -35,6 +36,7 @@ pub mod decision;
 pub mod decode;
 pub mod fields;
 pub mod flow;
+pub mod gateway;
 pub mod gocompat;
 pub mod keys;
 pub mod login;

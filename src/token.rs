@@ -19,7 +19,7 @@ use crate::gocompat::{self, json_key_matches, json_kind, quote};
 pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 
 /// A JSON object with its members in document order, duplicates kept (Go's decoder lets
-/// the last one win, but reports type errors of earlier ones).
+/// the last one win, but reports type errors of earlier ones). Invalid UTF-8 is refused.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Members(pub Vec<(String, Value)>);
 
@@ -100,13 +100,12 @@ impl<'de> serde::Deserialize<'de> for Doc {
 }
 
 /// Parses a JSON document as Go's `json.Unmarshal` into a struct would see it. `go_type`
-/// names the struct in the error (`oidc.idToken`). Invalid UTF-8 is replaced, as in Go.
+/// names the struct in the error (`oidc.idToken`). Invalid UTF-8 is refused (Go would
+/// replace it).
 /// `null` decodes to an empty object (Go leaves the struct untouched).
 pub fn parse_object(doc: &[u8], go_type: &str) -> Result<Members, String> {
-    let text = match std::str::from_utf8(doc) {
-        Ok(t) => std::borrow::Cow::Borrowed(t),
-        Err(_) => String::from_utf8_lossy(doc),
-    };
+    // Go replaces invalid UTF-8 with U+FFFD; aadauth refuses it, as other JWT libraries do.
+    let text = std::str::from_utf8(doc).map_err(|e| format!("invalid UTF-8 in JSON: {e}"))?;
     match serde_json::from_str::<Doc>(&text) {
         Ok(Doc::Object(m)) => Ok(m),
         Ok(Doc::Other("null")) => Ok(Members::default()),
@@ -338,8 +337,8 @@ pub struct Jws<'a> {
     /// `BASE64URL(header) "." BASE64URL(payload)` exactly as sent.
     pub signing_input: &'a str,
     pub signature: Vec<u8>,
-    /// Whether the signature part was canonical base64url (no stray bits): a
-    /// non-canonical signature is never accepted by aadauth.
+    /// Whether all three parts are canonical base64url (no stray bits, no whitespace): a
+    /// token that is not is never accepted by aadauth.
     pub signature_canonical: bool,
 }
 
@@ -351,11 +350,17 @@ pub fn parse_jws<'a>(raw: &'a str, allowed: &[&str]) -> Result<Jws<'a>, String> 
         return Err("go-jose/go-jose: compact JWS format must have three parts".into());
     }
     let header_bytes = gocompat::base64url_decode(parts[0])?;
-    gocompat::base64url_decode(parts[1])?;
+    let payload_bytes = gocompat::base64url_decode(parts[1])?;
     let signature = gocompat::base64url_decode(parts[2])?;
+    // go-jose verifies over the canonical re-encoding of what it decoded; aadauth verifies
+    // over the token as sent and requires every part to be that canonical encoding, so a
+    // signature is only ever accepted over the one spelling both agree on.
     let signature_canonical = {
         use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&signature) == parts[2]
+        let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        enc.encode(&signature) == parts[2]
+            && enc.encode(&header_bytes) == parts[0]
+            && enc.encode(&payload_bytes) == parts[1]
     };
     let header_members = if header_bytes.is_empty() {
         Members::default()
@@ -382,6 +387,15 @@ pub fn parse_jws<'a>(raw: &'a str, allowed: &[&str]) -> Result<Jws<'a>, String> 
         }
     };
     let alg = string_member("alg", "Web Algorithm")?.unwrap_or_default();
+    // go-oidc tries every key when `kid` is empty or null; aadauth (like other JWT
+    // libraries) refuses a `kid` that is present but names nothing.
+    if let Some(v) = exact("kid") {
+        if !v.as_str().is_some_and(|k| !k.is_empty()) {
+            return Err(format!(
+                "aadauth: the kid header must be a non-empty string, not {v}"
+            ));
+        }
+    }
     let kid = string_member("kid", "Web Key ID")?;
     let typ = string_member("typ", "Web Signature Type")?;
     let x5t = string_member("x5t", "Web Key Thumbprint")?;
@@ -392,6 +406,14 @@ pub fn parse_jws<'a>(raw: &'a str, allowed: &[&str]) -> Result<Jws<'a>, String> 
             quote(&alg),
             gocompat::quote_list(&expected)
         ));
+    }
+    // Critical extensions (RFC 7515 §4.1.11) and unencoded payloads (RFC 7797) are not for
+    // access tokens; go-jose refuses unknown ones and changes the signing input for `b64`.
+    if exact("crit").is_some() {
+        return Err("go-jose/go-jose: unsupported crit header".into());
+    }
+    if exact("b64").is_some() {
+        return Err("aadauth: the b64 header (RFC 7797 unencoded payload) is not supported".into());
     }
     if let Some(jwk) = exact("jwk") {
         let public = jwk
@@ -480,10 +502,9 @@ pub fn azure_claims(m: &Members) -> Result<AzureClaims, String> {
                 }
             }
         } else if json_key_matches(key, "nbf") {
-            out.nbf = match value {
-                Value::Null => None,
-                v => Some(gocompat::json_time(v)?),
-            };
+            // The plugin's `nbf` is a plain (not pointer) jsonTime: Go hands `null` to its
+            // UnmarshalJSON, which fails.
+            out.nbf = Some(gocompat::json_time(value)?);
         }
     }
     match first_error {

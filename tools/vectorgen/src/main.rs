@@ -802,9 +802,9 @@ fn cases(k: &Keys) -> Vec<Case> {
         s.claims["exp"] = json!((NOW + 3600).to_string());
         add(
             "exp_as_numeric_string",
-            "go-oidc's jsonTime accepts a numeric string (Go's json.Number) — reproduced.",
+            "go-oidc's jsonTime accepts a numeric string (Go's json.Number); aadauth deliberately refuses it, as other JWT libraries do (SECURITY.md).",
             s,
-            allowed(),
+            refused(500, &format!("oidc: failed to unmarshal claims: json: cannot unmarshal string \"{}\" into a NumericDate: aadauth accepts JSON numbers only", NOW + 3600)),
         );
     }
     {

@@ -1,0 +1,367 @@
+//! A cache of verified tokens, for gateways that see the same token on many requests.
+//!
+//! Verifying an RS256 signature is the expensive part of a request (several times more so
+//! in WebAssembly); a workload sends the same managed-identity token for up to 24 hours.
+//! [`TokenCache`] remembers what verification established about a token so that later
+//! requests skip the signature, while everything that can change between requests is still
+//! decided per request:
+//!
+//! - **Pure**: no clock, no randomness, no global state. Time is passed in (Unix seconds).
+//! - **Keyed by SHA-256 of the token**: the cache never holds the token itself.
+//! - **`exp` re-checked on every hit**, with the clock skew given at construction: an entry
+//!   past `exp + skew` is dropped and reported as [`Lookup::Expired`].
+//! - **Bounded**: at most `capacity` entries; inserting into a full cache evicts the least
+//!   recently used entry (a hit counts as a use). Eviction is deterministic: it depends only
+//!   on the order of calls.
+//! - **Role evaluation is not cached**: the value is the verified claims; the caller decides
+//!   the role binding on every request (see [`crate::gateway::authorize`]).
+//!
+//! # Memory
+//!
+//! Per entry: the 32-byte key twice (entry map and recency index), two `u64` stamps and the
+//! `i64` expiry, B-tree node overhead (about 50% on top of the slots), plus the value `V`.
+//! For `V` = [`crate::gateway::GatewayClaims`] of a typical managed-identity token (oid,
+//! appid, issuer, `xms_mirid`/`xms_az_rid` and their parsed parts, no groups) that is about
+//! 0.9–1.3 KiB per entry ([`crate::gateway::GatewayClaims::approx_bytes`] estimates the
+//! value; the `memory_estimate` test below pins it). The default capacity of 100 entries
+//! therefore costs about 130 KiB per worker.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+/// SHA-256 of a token: what the cache is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CacheKey(pub [u8; 32]);
+
+impl CacheKey {
+    /// The key of `token` (its SHA-256).
+    pub fn of(token: &str) -> CacheKey {
+        let digest = Sha256::digest(token.as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&digest);
+        CacheKey(key)
+    }
+}
+
+/// What a lookup found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup<'a, V> {
+    /// A verified token whose `exp` (plus skew) has not passed.
+    Hit(&'a V),
+    /// The token was verified once, but its `exp` (plus skew) has passed; the entry is gone.
+    Expired { exp: i64 },
+    /// Never verified (or evicted): verify it.
+    Miss,
+}
+
+#[derive(Debug, Clone)]
+struct Slot<V> {
+    value: V,
+    exp: i64,
+    /// Recency stamp: the key of this entry in `recency`.
+    stamp: u64,
+}
+
+/// A bounded, LRU cache of verified tokens; see the module docs.
+#[derive(Debug, Clone)]
+pub struct TokenCache<V> {
+    capacity: usize,
+    clock_skew: i64,
+    entries: BTreeMap<CacheKey, Slot<V>>,
+    /// Recency stamp → key; the first entry is the least recently used.
+    recency: BTreeMap<u64, CacheKey>,
+    next_stamp: u64,
+}
+
+impl<V> TokenCache<V> {
+    /// A cache of at most `capacity` entries (0 disables caching); entries are valid until
+    /// `exp + clock_skew_seconds`.
+    pub fn new(capacity: usize, clock_skew_seconds: i64) -> Self {
+        TokenCache {
+            capacity,
+            clock_skew: clock_skew_seconds.max(0),
+            entries: BTreeMap::new(),
+            recency: BTreeMap::new(),
+            next_stamp: 0,
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn clock_skew(&self) -> i64 {
+        self.clock_skew
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn stamp(&mut self) -> u64 {
+        let s = self.next_stamp;
+        self.next_stamp = self.next_stamp.wrapping_add(1);
+        s
+    }
+
+    fn valid(&self, exp: i64, now: i64) -> bool {
+        // Expired when exp + skew is strictly before now (Vault: exp strictly before now).
+        exp.saturating_add(self.clock_skew) >= now
+    }
+
+    /// Looks `key` up at time `now` (Unix seconds). A hit becomes the most recently used
+    /// entry; an expired entry is removed.
+    pub fn get(&mut self, key: &CacheKey, now: i64) -> Lookup<'_, V> {
+        let Some(slot) = self.entries.get(key) else {
+            return Lookup::Miss;
+        };
+        let (exp, old) = (slot.exp, slot.stamp);
+        if !self.valid(exp, now) {
+            self.entries.remove(key);
+            self.recency.remove(&old);
+            return Lookup::Expired { exp };
+        }
+        let stamp = self.stamp();
+        self.recency.remove(&old);
+        self.recency.insert(stamp, *key);
+        match self.entries.get_mut(key) {
+            Some(slot) => {
+                slot.stamp = stamp;
+                Lookup::Hit(&slot.value)
+            }
+            None => Lookup::Miss,
+        }
+    }
+
+    /// Remembers a verified token. Nothing is stored when the cache is disabled or the
+    /// token is already expired at `now`. Returns whether it was stored.
+    pub fn insert(&mut self, key: CacheKey, value: V, exp: i64, now: i64) -> bool {
+        if self.capacity == 0 || !self.valid(exp, now) {
+            return false;
+        }
+        if let Some(old) = self.entries.remove(&key) {
+            self.recency.remove(&old.stamp);
+        }
+        while self.entries.len() >= self.capacity {
+            if !self.evict_one() {
+                break;
+            }
+        }
+        let stamp = self.stamp();
+        self.recency.insert(stamp, key);
+        self.entries.insert(key, Slot { value, exp, stamp });
+        true
+    }
+
+    /// Evicts the least recently used entry.
+    fn evict_one(&mut self) -> bool {
+        let Some((&stamp, &key)) = self.recency.iter().next() else {
+            return false;
+        };
+        self.recency.remove(&stamp);
+        self.entries.remove(&key);
+        true
+    }
+
+    /// Forgets one token.
+    pub fn remove(&mut self, key: &CacheKey) -> bool {
+        match self.entries.remove(key) {
+            Some(slot) => {
+                self.recency.remove(&slot.stamp);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets every token (e.g. when the key set or the configuration changes).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.recency.clear();
+    }
+
+    /// Keeps only the entries for which `keep` returns true (e.g. tokens signed by a key
+    /// that is still in the key set).
+    pub fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
+        let recency = &mut self.recency;
+        self.entries.retain(|_, slot| {
+            let k = keep(&slot.value);
+            if !k {
+                recency.remove(&slot.stamp);
+            }
+            k
+        });
+    }
+
+    /// Drops every entry expired at `now`.
+    pub fn purge_expired(&mut self, now: i64) {
+        let skew = self.clock_skew;
+        let recency = &mut self.recency;
+        self.entries.retain(|_, slot| {
+            let keep = slot.exp.saturating_add(skew) >= now;
+            if !keep {
+                recency.remove(&slot.stamp);
+            }
+            keep
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(t: &str) -> CacheKey {
+        CacheKey::of(t)
+    }
+
+    #[test]
+    fn keys_are_sha256() {
+        // SHA-256("abc")
+        assert_eq!(
+            key("abc").0[..4],
+            [0xba, 0x78, 0x16, 0xbf],
+            "the key is the SHA-256 of the token"
+        );
+        assert_ne!(key("a"), key("b"));
+    }
+
+    #[test]
+    fn hit_miss_and_expiry_with_skew() {
+        let mut c = TokenCache::new(10, 60);
+        assert_eq!(c.get(&key("t"), 100), Lookup::Miss);
+        assert!(c.insert(key("t"), "claims", 1000, 100));
+        assert_eq!(c.get(&key("t"), 1000), Lookup::Hit(&"claims"));
+        // exp + skew is still valid; one second later it is not.
+        assert_eq!(c.get(&key("t"), 1060), Lookup::Hit(&"claims"));
+        assert_eq!(c.get(&key("t"), 1061), Lookup::Expired { exp: 1000 });
+        // The expired entry is gone.
+        assert_eq!(c.get(&key("t"), 1061), Lookup::Miss);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn zero_skew_and_already_expired_tokens() {
+        let mut c = TokenCache::new(10, 0);
+        assert!(
+            !c.insert(key("old"), 1, 99, 100),
+            "expired tokens are not stored"
+        );
+        assert!(c.insert(key("t"), 1, 100, 100));
+        assert_eq!(c.get(&key("t"), 100), Lookup::Hit(&1));
+        assert_eq!(c.get(&key("t"), 101), Lookup::Expired { exp: 100 });
+        let mut off = TokenCache::new(0, 60);
+        assert!(
+            !off.insert(key("t"), 1, 1000, 0),
+            "capacity 0 disables the cache"
+        );
+        assert_eq!(off.get(&key("t"), 0), Lookup::Miss);
+    }
+
+    #[test]
+    fn bounded_with_lru_eviction() {
+        let mut c = TokenCache::new(3, 0);
+        for t in ["a", "b", "c"] {
+            c.insert(key(t), t, 1000, 0);
+        }
+        // Use "a": "b" becomes the least recently used.
+        assert_eq!(c.get(&key("a"), 0), Lookup::Hit(&"a"));
+        c.insert(key("d"), "d", 1000, 0);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.get(&key("b"), 0), Lookup::Miss);
+        for t in ["a", "c", "d"] {
+            assert_eq!(c.get(&key(t), 0), Lookup::Hit(&t));
+        }
+        // Re-inserting an existing key replaces it without evicting another.
+        c.insert(key("c"), "c2", 1000, 0);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.get(&key("c"), 0), Lookup::Hit(&"c2"));
+        assert_eq!(c.get(&key("a"), 0), Lookup::Hit(&"a"));
+    }
+
+    #[test]
+    fn eviction_is_deterministic() {
+        let run = || {
+            let mut c = TokenCache::new(8, 0);
+            let mut seen = Vec::new();
+            for i in 0..100u32 {
+                let t = format!("token-{}", (i * 7) % 13);
+                if let Lookup::Miss = c.get(&key(&t), 0) {
+                    c.insert(key(&t), i, 1000, 0);
+                    seen.push(i);
+                }
+            }
+            seen
+        };
+        assert_eq!(run(), run());
+        let mut c = TokenCache::new(2, 0);
+        c.insert(key("x"), 1, 10, 0);
+        c.insert(key("y"), 2, 10, 0);
+        c.insert(key("z"), 3, 10, 0);
+        assert_eq!(
+            c.get(&key("x"), 0),
+            Lookup::Miss,
+            "oldest unused goes first"
+        );
+    }
+
+    #[test]
+    fn remove_retain_clear_purge() {
+        let mut c = TokenCache::new(10, 0);
+        for (t, exp) in [("a", 10), ("b", 20), ("c", 30), ("d", 40)] {
+            c.insert(key(t), exp, exp, 0);
+        }
+        assert!(c.remove(&key("a")));
+        assert!(!c.remove(&key("a")));
+        c.retain(|v| *v != 20);
+        assert_eq!(c.len(), 2);
+        c.purge_expired(35);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.get(&key("d"), 35), Lookup::Hit(&40));
+        c.clear();
+        assert!(c.is_empty());
+        // The recency index stays consistent: filling up evicts nothing unexpected.
+        for i in 0..10 {
+            c.insert(key(&i.to_string()), i, 100, 0);
+        }
+        assert_eq!(c.len(), 10);
+        assert_eq!(c.recency.len(), 10);
+    }
+
+    #[test]
+    fn memory_estimate() {
+        use crate::gateway::{GatewayClaims, TokenResource};
+        let c = GatewayClaims {
+            oid: "5b7e0c1a-2d3f-4a5b-8c6d-7e8f9a0b1c2d".into(),
+            appid: "c0ffee00-1111-4222-8333-444455556666".into(),
+            iss: "https://sts.windows.net/3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b/".into(),
+            tid: "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b".into(),
+            groups: Vec::new(),
+            xms_az_rid: String::new(),
+            xms_mirid: "/subscriptions/8d2f4a1c-3b5e-4c6d-9e7f-a1b2c3d4e5f6/resourcegroups/rg-web/providers/Microsoft.Compute/virtualMachines/web-01".into(),
+            exp: 0,
+            nbf: None,
+            kid: Some("demo-key-1".into()),
+            resource: Some(TokenResource {
+                subscription_id: "8d2f4a1c-3b5e-4c6d-9e7f-a1b2c3d4e5f6".into(),
+                resource_group: "rg-web".into(),
+                provider: "Microsoft.Compute".into(),
+                resource_type: "virtualMachines".into(),
+                name: "web-01".into(),
+                scale_set: None,
+                source: "xms_mirid",
+            }),
+            selected: Vec::new(),
+        };
+        let bytes = c.approx_bytes() + 2 * 32 + 3 * 8;
+        assert!(
+            (600..1400).contains(&bytes),
+            "documented as about 0.9–1.3 KiB with B-tree overhead; value estimate {bytes}"
+        );
+    }
+}
