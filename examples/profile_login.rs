@@ -4,10 +4,18 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let what = args.get(1).map(String::as_str).unwrap_or("flow");
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/allowed_vm_system_assigned.json");
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default()).unwrap_or_default();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/allowed_vm_system_assigned.json"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+            .unwrap_or_default();
     let input = doc["input"].clone();
-    let jwt = input["login"]["jwt"].as_str().unwrap_or_default().to_string();
+    let jwt = input["login"]["jwt"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let keys = aadauth::KeySet::from_jwks(&input["keys"]).unwrap_or_default();
     let _ = keys.info();
     let parsed = match aadauth::EvaluateInput::from_json(&input) {
@@ -19,7 +27,11 @@ fn main() {
     };
     let arm: Vec<(String, aadauth::ArmAnswer)> = input["arm"]
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), aadauth::ArmAnswer::from_snapshot(v))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), aadauth::ArmAnswer::from_snapshot(v)))
+                .collect()
+        })
         .unwrap_or_default();
     let bytes = serde_json::to_vec(&input).unwrap_or_default();
     let mut allowed = 0;
@@ -33,7 +45,8 @@ fn main() {
                 }
             }
             "flow" => {
-                let mut flow = aadauth::LoginFlow::new(parsed.context.clone()).with_cached_keys(keys.clone());
+                let mut flow =
+                    aadauth::LoginFlow::new(parsed.context.clone()).with_cached_keys(keys.clone());
                 for (p, a) in &arm {
                     flow.provide_arm(p, a.clone());
                 }

@@ -4,7 +4,8 @@
 #   build     cargo build -p aadauth-filter --lib --target wasm32-unknown-unknown
 #             --profile wasm-release, then tools/wasm-trim (keeps only the proxy-wasm
 #             exports and what they reach) -> target/filter-wasm/aadauth_filter.wasm
-#   clippy    cargo clippy -p aadauth-filter --target wasm32-unknown-unknown -D warnings
+#   clippy    cargo clippy -p aadauth-filter --target wasm32-unknown-unknown --no-deps
+#             -D warnings
 #   tests     cargo test -p aadauth-filter: config/request unit tests, the filter in
 #             proxy-wasm-testhost (tests/filter.rs), the import check (tests/imports.rs)
 #   gateway   cargo test -p aadauth --test gateway (the core's gateway profile)
@@ -34,8 +35,9 @@ cargo build -p aadauth-filter --lib --target wasm32-unknown-unknown --profile wa
 cargo run -q -p wasm-trim -- "$OUT/wasm32-unknown-unknown/wasm-release/aadauth_filter.wasm" \
   "$OUT/aadauth_filter.wasm"
 
+# --no-deps: the core is linted by scripts/test.sh (workspace clippy, -D warnings).
 log "clippy (wasm32-unknown-unknown)"
-cargo clippy -p aadauth-filter --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p aadauth-filter --target wasm32-unknown-unknown --no-deps -- -D warnings
 
 log "tests (unit, proxy-wasm-testhost, import check)"
 cargo test -p aadauth-filter

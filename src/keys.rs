@@ -19,6 +19,9 @@ use serde_json::Value;
 /// The smallest RSA modulus aadauth verifies with.
 pub const MIN_RSA_BITS: usize = 2048;
 
+/// `(n, e)` big-endian, or why a key set entry is not an RSA key.
+type Material = Result<(Vec<u8>, Vec<u8>), String>;
+
 /// One entry of the key set.
 #[derive(Clone)]
 pub struct Key {
@@ -27,7 +30,7 @@ pub struct Key {
     /// The `issuer` member that v2.0 key sets carry.
     pub issuer: Option<String>,
     /// `(n, e)` big-endian, or why the entry is not an RSA key.
-    material: Arc<Result<(Vec<u8>, Vec<u8>), String>>,
+    material: Arc<Material>,
     /// Prepared on first use, and shared by every clone of this key (a cloned key set
     /// never prepares a key twice).
     prepared: Arc<OnceLock<Result<RsaKey, String>>>,
@@ -83,10 +86,7 @@ impl Key {
     }
 }
 
-fn prepare_rsa(
-    material: &Result<(Vec<u8>, Vec<u8>), String>,
-    bits: Option<usize>,
-) -> Result<RsaKey, String> {
+fn prepare_rsa(material: &Material, bits: Option<usize>) -> Result<RsaKey, String> {
     let (n, e) = material.as_ref().map_err(Clone::clone)?;
     let bits = bits.unwrap_or(0);
     if bits < MIN_RSA_BITS {

@@ -106,7 +106,7 @@ impl<'de> serde::Deserialize<'de> for Doc {
 pub fn parse_object(doc: &[u8], go_type: &str) -> Result<Members, String> {
     // Go replaces invalid UTF-8 with U+FFFD; aadauth refuses it, as other JWT libraries do.
     let text = std::str::from_utf8(doc).map_err(|e| format!("invalid UTF-8 in JSON: {e}"))?;
-    match serde_json::from_str::<Doc>(&text) {
+    match serde_json::from_str::<Doc>(text) {
         Ok(Doc::Object(m)) => Ok(m),
         Ok(Doc::Other("null")) => Ok(Members::default()),
         Ok(Doc::Other(kind)) => Err(format!(
@@ -390,7 +390,7 @@ pub fn parse_jws<'a>(raw: &'a str, allowed: &[&str]) -> Result<Jws<'a>, String> 
     // go-oidc tries every key when `kid` is empty or null; aadauth (like other JWT
     // libraries) refuses a `kid` that is present but names nothing.
     if let Some(v) = exact("kid") {
-        if !v.as_str().is_some_and(|k| !k.is_empty()) {
+        if v.as_str().is_none_or(str::is_empty) {
             return Err(format!(
                 "aadauth: the kid header must be a non-empty string, not {v}"
             ));

@@ -75,8 +75,15 @@ fn engine() -> Result<&'static Engine> {
     ENGINE
         .get_or_init(|| {
             let mut config = wasmtime::Config::new();
-            // Tests run little guest code: favour compile time.
-            config.cranelift_opt_level(wasmtime::OptLevel::None);
+            // Tests run little guest code: favour compile time. Benchmarks set
+            // PROXY_WASM_TESTHOST_OPT=speed to run optimised guest code, as
+            // Envoy's runtimes do.
+            let speed = std::env::var("PROXY_WASM_TESTHOST_OPT").is_ok_and(|v| v == "speed");
+            config.cranelift_opt_level(if speed {
+                wasmtime::OptLevel::Speed
+            } else {
+                wasmtime::OptLevel::None
+            });
             Engine::new(&config).map_err(|e| format!("{e:#}"))
         })
         .as_ref()

@@ -1,0 +1,3 @@
+module example.com/aadauth-demo
+
+go 1.19
