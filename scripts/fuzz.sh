@@ -7,7 +7,7 @@ SECONDS_EACH="${1:-20}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
 rustup toolchain list | grep -q nightly || { echo "the nightly toolchain is needed for cargo fuzz" >&2; exit 1; }
 cd fuzz
-for target in token jwks role_config evaluate rs256; do
+for target in token jwks role_config evaluate rs256 gateway; do
   corpus="corpus/$target"
   work="$(mktemp -d)"
   cp -r "$corpus/." "$work/" 2>/dev/null || true
