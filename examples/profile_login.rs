@@ -44,6 +44,16 @@ fn main() {
                     }
                 }
             }
+            "reference" => {
+                if let Ok(jws) = aadauth::token::parse_jws(&jwt, &["RS256"]) {
+                    if matches!(
+                        keys.verify_reference(&jws),
+                        aadauth::keys::Verification::Verified(_)
+                    ) {
+                        allowed += 1;
+                    }
+                }
+            }
             "flow" => {
                 let mut flow =
                     aadauth::LoginFlow::new(parsed.context.clone()).with_cached_keys(keys.clone());
