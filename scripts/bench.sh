@@ -46,10 +46,11 @@ BUILD=1
 OUT="bench-results"
 SKIP=" "
 VECTOR="tests/vectors/allowed_vm_system_assigned.json"
-# A suite taking longer than this (a cargo lock held by another build, a hung process) is
-# given up on.
+# A suite run or a build taking longer than this (a cargo lock held by another build, a
+# hung process) is given up on: BENCH_SUITE_TIMEOUT (default 300 s), BENCH_BUILD_TIMEOUT
+# (default 600 s).
 SUITE_TIMEOUT="${BENCH_SUITE_TIMEOUT:-300}"
-BUILD_TIMEOUT="${BENCH_BUILD_TIMEOUT:-900}"
+BUILD_TIMEOUT="${BENCH_BUILD_TIMEOUT:-600}"
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -57,7 +58,9 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --iterations) ITERATIONS="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    --skip) SKIP="$SKIP$2 "; shift 2 ;;
+    --skip)
+      case "$2" in native|node|python|filter) ;; *) echo "bench.sh: --skip takes native, node, python or filter" >&2; exit 2 ;; esac
+      SKIP="$SKIP$2 "; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (--help)" >&2; exit 2 ;;
@@ -76,6 +79,7 @@ NOTES="$RAW/notes.txt"      # one note a line, into results.md
 SKIPPED="$RAW/skipped.txt"  # "suite<TAB>why" lines
 : > "$NOTES"
 : > "$SKIPPED"
+for suite in $SKIP; do printf '%s\t%s\n' "$suite" "left out (--skip $suite)" >> "$SKIPPED"; done
 note() { log "note: $*"; printf '%s\n' "$*" >> "$NOTES"; }
 skip() { log "skipping $1: $2"; printf '%s\t%s\n' "$1" "$2" >> "$SKIPPED"; SKIP="$SKIP$1 "; }
 skipped() { case "$SKIP" in *" $1 "*) return 0 ;; esac; return 1; }

@@ -1,47 +1,82 @@
-// aadauth's `evaluate` (the wasm package in pkg/) next to jose's `jwtVerify` with a local
-// key set, on the same token, key and time, in one process. `evaluate` does Vault's whole
-// login decision (parse the input, verify the RS256 signature in wasm, every claim and
-// binding check, ARM lookups in the snapshot, the auth block, JSON out); jose verifies the
-// signature (WebCrypto, native) and the standard claims.
+// The Node rows of scripts/bench.sh, on one token, key and time, in one process:
 //
-//   cd bench/node && npm install && node bench.mjs [--iterations N] [--json FILE]
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+//   wasm_evaluate_json_text  aadauth's `evaluate` (pkg/, wasm) on the input as JSON text:
+//                            parse the input and the JWKS, prepare the key, verify RS256 in
+//                            wasm, every claim and binding check, ARM lookups in the
+//                            snapshot, the output as a JS object. The "cold" path.
+//   wasm_evaluate_object     the same on the input as a JS object.
+//   jose_jwt_verify          jose's jwtVerify with createLocalJWKSet (RS256, issuer,
+//                            audience, currentDate = the vector's now): WebCrypto (OpenSSL)
+//                            signature + the standard claims.
+//   node_crypto_verify       crypto.verify('RSA-SHA256', signingInput, keyObject, signature)
+//                            with a KeyObject created once: OpenSSL's RSA verification with
+//                            nothing around it, the floor every row is compared to.
+//
+//   cd bench/node && npm install && node bench.mjs [--vector FILE] [--iterations N] [--json FILE] [--no-wasm]
+//
+// --no-wasm leaves out the wasm rows (when pkg/ has not been built: scripts/build-wasm.sh).
+//
+// Each operation is timed on its own (process.hrtime.bigint) after a warm-up, the rows
+// taking turns; --json writes the raw samples too, which scripts/bench.sh pools over its
+// rounds.
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import init, { evaluate, version } from '../../pkg/aadauth_wasm.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const iterations = Number(opt('--iterations', 3000));
-const warmup = Math.max(100, Math.floor(iterations / 10));
+const iterations = Number(opt('--iterations', 2000));
+const warmup = Math.max(200, Math.floor(iterations / 5));
+const vectorPath = opt(
+  '--vector',
+  fileURLToPath(new URL('../../tests/vectors/allowed_vm_system_assigned.json', import.meta.url)),
+);
 
-await init({ module_or_path: readFileSync(new URL('../../pkg/aadauth_wasm_bg.wasm', import.meta.url)) });
+const withWasm = !args.includes('--no-wasm');
+let evaluate = null;
+let version = () => null;
+if (withWasm) {
+  const pkg = await import('../../pkg/aadauth_wasm.js');
+  await pkg.default({ module_or_path: readFileSync(new URL('../../pkg/aadauth_wasm_bg.wasm', import.meta.url)) });
+  ({ evaluate, version } = pkg);
+}
 
-// A typical VM login: the first vector whose name starts with allowed_vm.
-const dir = new URL('../../tests/vectors/', import.meta.url);
-const file = readdirSync(dir).filter((f) => f.startsWith('allowed_vm') && f.endsWith('.json')).sort()[0];
-if (!file) throw new Error('no tests/vectors/allowed_vm*.json vector');
-const vector = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
-const input = vector.input;
+const doc = JSON.parse(readFileSync(vectorPath, 'utf8'));
+const input = doc.input ?? doc;
 const token = input.login.jwt;
 const jwks = typeof input.keys === 'string' ? JSON.parse(input.keys) : input.keys;
-const currentDate = new Date(input.now * 1000);
+const inputText = JSON.stringify(input);
+
+// jose: the issuer Vault's v1 tokens carry, the configured audience, the vector's clock.
 const joseOptions = {
-  currentDate,
+  currentDate: new Date(input.now * 1000),
   algorithms: ['RS256'],
   issuer: `https://sts.windows.net/${input.config.tenant_id}/`,
   audience: input.config.resource,
 };
 const keySet = createLocalJWKSet(jwks);
-const inputText = JSON.stringify(input);
 
-// Both must accept the token before their times mean anything.
-const first = evaluate(input);
-if (!first.allowed) throw new Error(`evaluate refused ${file}: ${first.error}`);
+// crypto.verify: the token's own key (by kid) as a KeyObject, the signature decoded once.
+const dot = token.lastIndexOf('.');
+const signingInput = Buffer.from(token.slice(0, dot));
+const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString());
+const jwk = jwks.keys.find((k) => k.kid === header.kid) ?? jwks.keys[0];
+const keyObject = createPublicKey({ key: jwk, format: 'jwk' });
+
+// Everything must accept the token before its time means anything.
 const { payload } = await jwtVerify(token, keySet, joseOptions);
-if (payload.oid !== first.claims.oid) throw new Error('jose and aadauth disagree on the claims');
+if (withWasm) {
+  const first = evaluate(inputText);
+  if (!first.allowed) throw new Error(`evaluate refused the token: ${first.error}`);
+  if (!evaluate(input).allowed) throw new Error('evaluate(object) refused the token');
+  if (payload.oid !== first.claims.oid) throw new Error('jose and aadauth disagree on the claims');
+}
+if (!cryptoVerify('RSA-SHA256', signingInput, keyObject, signature)) throw new Error('crypto.verify refused the signature');
 
 function stats(samples) {
   const s = Float64Array.from(samples).sort();
@@ -50,34 +85,79 @@ function stats(samples) {
   return { n: s.length, median_us: at(0.5), p99_us: at(0.99), mean_us: mean, min_us: s[0] };
 }
 
-async function measure(fn) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const samples = new Array(iterations);
-  for (let i = 0; i < iterations; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
+// Every case is warmed up, then the cases take turns in SLICES slices of their samples, so
+// that a busy spell of the machine does not land on one row only.
+const SLICES = 10;
+async function measure(cases) {
+  for (const c of cases) {
+    for (let i = 0; i < warmup; i++) {
+      if (c.async) await c.fn();
+      else c.fn();
+    }
   }
-  return stats(samples);
+  const samples = cases.map(() => []);
+  for (let slice = 0; slice < SLICES; slice++) {
+    const n = Math.floor((iterations * (slice + 1)) / SLICES) - Math.floor((iterations * slice) / SLICES);
+    for (const [k, c] of cases.entries()) {
+      const out = samples[k];
+      if (c.async) {
+        for (let i = 0; i < n; i++) {
+          const t0 = process.hrtime.bigint();
+          await c.fn();
+          out.push(Number(process.hrtime.bigint() - t0) / 1000);
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const t0 = process.hrtime.bigint();
+          c.fn();
+          out.push(Number(process.hrtime.bigint() - t0) / 1000);
+        }
+      }
+    }
+  }
+  return samples;
 }
 
+const check = (ok, what) => {
+  if (!ok) throw new Error(`${what} failed during the benchmark`);
+};
+const cases = [
+  { id: 'wasm_evaluate_json_text', label: 'wasm evaluate (Node, JSON text in)', wasm: true,
+    what: 'evaluate(input JSON text) in wasm: parse input + JWKS, prepare the key, verify, every check',
+    fn: () => check(evaluate(inputText).allowed, 'evaluate') },
+  { id: 'wasm_evaluate_object', label: 'wasm evaluate (Node, JS object in)', wasm: true,
+    what: 'evaluate(input object) in wasm: the same, the input converted from a JS object',
+    fn: () => check(evaluate(input).allowed, 'evaluate') },
+  { id: 'jose_jwt_verify', label: 'jose jwtVerify (createLocalJWKSet)', async: true,
+    what: 'jose jwtVerify: RS256 via WebCrypto, iss, aud, exp/nbf at currentDate; local JWKS',
+    fn: () => jwtVerify(token, keySet, joseOptions) },
+  { id: 'node_crypto_verify', label: 'Node crypto.verify (OpenSSL floor)',
+    what: "crypto.verify('RSA-SHA256', signingInput, KeyObject, signature): the signature alone",
+    fn: () => check(cryptoVerify('RSA-SHA256', signingInput, keyObject, signature), 'crypto.verify') },
+].filter((c) => withWasm || !c.wasm);
+
 const results = {
-  vector: file,
+  tool: 'bench/node/bench.mjs',
+  vector: vectorPath,
   node: process.version,
+  openssl: process.versions.openssl,
+  v8: process.versions.v8,
   aadauth: version(),
   jose: JSON.parse(readFileSync(new URL('./node_modules/jose/package.json', import.meta.url), 'utf8')).version,
   iterations,
-  cases: {},
+  warmup,
+  rows: [],
 };
-// Sync calls are measured the same way (an await on a non-promise costs well under 1 µs).
-results.cases['aadauth evaluate(object)'] = await measure(() => evaluate(input));
-results.cases['aadauth evaluate(JSON text)'] = await measure(() => evaluate(inputText));
-results.cases['jose jwtVerify (local JWKS)'] = await measure(() => jwtVerify(token, keySet, joseOptions));
+const samples = await measure(cases);
+for (const [k, { id, label, what }] of cases.entries()) {
+  const s = samples[k];
+  results.rows.push({ id, label, what, ...stats(s), samples_us: s.map((x) => Math.round(x * 1000) / 1000) });
+}
 
-console.log(`${file}: ${iterations} iterations after ${warmup} warm-up, Node ${process.version}, jose ${results.jose}`);
-console.log('case                              median µs      p99 µs     mean µs');
-for (const [name, r] of Object.entries(results.cases)) {
-  console.log(`${name.padEnd(32)} ${r.median_us.toFixed(1).padStart(10)} ${r.p99_us.toFixed(1).padStart(11)} ${r.mean_us.toFixed(1).padStart(11)}`);
+console.error(`${vectorPath}: ${iterations} iterations after ${warmup} warm-up, Node ${process.version} (OpenSSL ${process.versions.openssl}), jose ${results.jose}`);
+console.error('case                                      median µs      p99 µs     mean µs');
+for (const r of results.rows) {
+  console.error(`${r.label.padEnd(40)} ${r.median_us.toFixed(1).padStart(10)} ${r.p99_us.toFixed(1).padStart(11)} ${r.mean_us.toFixed(1).padStart(11)}`);
 }
 const out = opt('--json');
-if (out) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+if (out) writeFileSync(out, `${JSON.stringify(results)}\n`);
