@@ -2114,27 +2114,44 @@ const GATEWAY_RESOURCE_CHECKS: &[&str] = &[
 
 /// The gateway's `auth` block: Vault's shape, with metadata read from the token.
 fn gateway_auth_block(ctx: &LoginContext, role: &Role, c: &GatewayClaims) -> Auth {
-    let alias_meta = c.metadata();
+    auth_from(
+        role,
+        &c.oid,
+        &c.groups,
+        c.metadata(),
+        &role.name,
+        &ctx.login.role,
+    )
+}
+
+/// Vault's `auth` block (§4) from the role's token fields and what identifies the caller.
+fn auth_from(
+    role: &Role,
+    oid: &str,
+    groups: &[String],
+    alias_meta: std::collections::BTreeMap<String, String>,
+    metadata_role: &str,
+    internal_role: &str,
+) -> Auth {
     let mut metadata = alias_meta.clone();
-    metadata.insert("role".to_string(), role.name.clone());
+    metadata.insert("role".to_string(), metadata_role.to_string());
     let t = &role.token;
     Auth {
-        display_name: c.oid.clone(),
+        display_name: oid.to_string(),
         policies: t.policies.clone(),
         no_default_policy: t.no_default_policy,
         metadata,
         alias: Alias {
-            name: c.oid.clone(),
+            name: oid.to_string(),
             metadata: alias_meta,
         },
-        group_aliases: c
-            .groups
+        group_aliases: groups
             .iter()
             .filter(|g| !g.is_empty())
             .map(|g| GroupAlias { name: g.clone() })
             .collect(),
         internal_data: InternalData {
-            role: ctx.login.role.clone(),
+            role: internal_role.to_string(),
         },
         ttl: t.ttl,
         max_ttl: t.max_ttl,
@@ -2194,36 +2211,14 @@ fn auth_block(ctx: &LoginContext, role: &Role, c: &AzureClaims) -> Auth {
             alias_meta.insert(k.to_string(), v.clone());
         }
     }
-    let mut metadata = alias_meta.clone();
-    metadata.insert("role".to_string(), login.role.clone());
-    let t = &role.token;
-    Auth {
-        display_name: c.oid.clone(),
-        policies: t.policies.clone(),
-        no_default_policy: t.no_default_policy,
-        metadata,
-        alias: Alias {
-            name: c.oid.clone(),
-            metadata: alias_meta,
-        },
-        group_aliases: c
-            .groups
-            .iter()
-            .filter(|g| !g.is_empty())
-            .map(|g| GroupAlias { name: g.clone() })
-            .collect(),
-        internal_data: InternalData {
-            role: login.role.clone(),
-        },
-        ttl: t.ttl,
-        max_ttl: t.max_ttl,
-        explicit_max_ttl: t.explicit_max_ttl,
-        period: t.period,
-        num_uses: t.num_uses,
-        bound_cidrs: t.bound_cidrs.clone(),
-        token_type: t.token_type.clone(),
-        renewable: !matches!(t.token_type.as_str(), "batch" | "default-batch"),
-    }
+    auth_from(
+        role,
+        &c.oid,
+        &c.groups,
+        alias_meta,
+        &login.role,
+        &login.role,
+    )
 }
 
 fn describe_list(list: &[String]) -> String {
