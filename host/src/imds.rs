@@ -143,18 +143,7 @@ impl ImdsClient {
                 (what, url, r)
             }
         };
-        if resp.status != 200 {
-            return Err(Error::answer(
-                what,
-                "GET",
-                &url,
-                Some(resp.status),
-                token_error(&resp),
-            ));
-        }
-        let v = resp
-            .json()
-            .map_err(|e| Error::answer(what, "GET", &url, Some(200), e))?;
+        let v = ok_json(what, &url, &resp)?;
         let access_token = v
             .get("access_token")
             .and_then(Value::as_str)
@@ -190,18 +179,7 @@ impl ImdsClient {
         );
         let what = "instance metadata (IMDS)";
         let resp = self.get(what, &url, &[("Metadata", "true")])?;
-        if resp.status != 200 {
-            return Err(Error::answer(
-                what,
-                "GET",
-                &url,
-                Some(resp.status),
-                token_error(&resp),
-            ));
-        }
-        let v = resp
-            .json()
-            .map_err(|e| Error::answer(what, "GET", &url, Some(200), e))?;
+        let v = ok_json(what, &url, &resp)?;
         Ok((resp.body, v))
     }
 }
@@ -212,6 +190,22 @@ fn imds_retryable(status: u16) -> bool {
 
 /// `{"error": "invalid_request", "error_description": "Identity not found"}` →
 /// `invalid_request: Identity not found`; App Service sends `{"statusCode", "message"}`.
+/// The JSON body of a 200 answer; any other status or a body that is not JSON is an error
+/// naming the endpoint.
+fn ok_json(what: &str, url: &str, resp: &Response) -> Result<Value, Error> {
+    if resp.status != 200 {
+        return Err(Error::answer(
+            what,
+            "GET",
+            url,
+            Some(resp.status),
+            token_error(resp),
+        ));
+    }
+    resp.json()
+        .map_err(|e| Error::answer(what, "GET", url, Some(200), e))
+}
+
 fn token_error(resp: &Response) -> String {
     if let Ok(v) = resp.json() {
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
