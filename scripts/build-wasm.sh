@@ -102,11 +102,12 @@ rm -rf "$tmp"
 log "wasm-pack build (opt-level $CARGO_PROFILE_RELEASE_OPT_LEVEL, LTO)"
 wasm-pack --quiet build wasm --target web --out-dir "../$tmp" --release
 
-log "wasm-opt -Oz ($(wasm-opt --version))"
+WASM_OPT_LEVEL="${AADAUTH_WASM_OPT:--O3}"
+log "wasm-opt $WASM_OPT_LEVEL ($(wasm-opt --version))"
 cp "$tmp/aadauth_wasm_bg.wasm" "$tmp/bindgen.wasm"
 # The features rustc enables by default for wasm32-unknown-unknown; every current browser
 # and Node 18+ have them.
-wasm-opt -Oz \
+wasm-opt "$WASM_OPT_LEVEL" \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
   "$tmp/bindgen.wasm" -o "$tmp/aadauth_wasm_bg.wasm"

@@ -43,8 +43,10 @@ pub struct RsaVerifier {
     e: u64,
     /// -n⁻¹ mod 2^LIMB_BITS.
     n0inv: Limb,
-    /// R² mod n, R = 2^(LIMB_BITS × limbs).
-    rr: Vec<Limb>,
+    /// R² mod n, R = 2^(LIMB_BITS × limbs): computed on the first verification, so that
+    /// parsing and describing a key set (every key's size and usability) costs no
+    /// arithmetic; clones made after that share nothing but see the value already there.
+    rr: std::sync::OnceLock<Vec<Limb>>,
 }
 
 impl RsaVerifier {
@@ -77,13 +79,12 @@ impl RsaVerifier {
             return None;
         }
         let n0inv = neg_inverse(n[0]);
-        let rr = r_squared(&n, n0inv);
         Some(RsaVerifier {
             n,
             k: n_be.len(),
             e,
             n0inv,
-            rr,
+            rr: std::sync::OnceLock::new(),
         })
     }
 
@@ -103,7 +104,8 @@ impl RsaVerifier {
             return None;
         }
         let len = self.n.len();
-        let s_mont = self.mont_mul(&s, &self.rr);
+        let rr = self.rr.get_or_init(|| r_squared(&self.n));
+        let s_mont = self.mont_mul(&s, rr);
         let mut x = s_mont.clone();
         let mut y = vec![0 as Limb; len];
         let top = 63 - self.e.leading_zeros();
@@ -131,15 +133,15 @@ impl RsaVerifier {
         if self.k < t_len + 11 {
             return false;
         }
-        // Build the one acceptable encoding and compare all k bytes.
-        let mut expected = Vec::with_capacity(self.k);
-        expected.push(0x00);
-        expected.push(0x01);
-        expected.resize(self.k - t_len - 1, 0xff);
-        expected.push(0x00);
-        expected.extend_from_slice(&SHA256_DIGEST_INFO);
-        expected.extend_from_slice(&digest);
-        expected == em
+        // Compare all k bytes with the one acceptable encoding (without building it).
+        let pad_end = self.k - t_len - 1;
+        em.len() == self.k
+            && em[0] == 0x00
+            && em[1] == 0x01
+            && em[2..pad_end].iter().all(|b| *b == 0xff)
+            && em[pad_end] == 0x00
+            && em[pad_end + 1..self.k - digest.len()] == SHA256_DIGEST_INFO
+            && em[self.k - digest.len()..] == digest[..]
     }
 
     fn mont_mul(&self, a: &[Limb], b: &[Limb]) -> Vec<Limb> {
@@ -323,39 +325,75 @@ fn neg_inverse(x: Limb) -> Limb {
     inv.wrapping_neg()
 }
 
-/// R² mod n, once per key, cheaply: start from 2^(bits(n)−1) (already below n), double it
-/// modulo n up to 2^(LIMB_BITS·(limbs+1)) mod n — the Montgomery form of 2^LIMB_BITS, a few
-/// dozen doublings — then raise that form to the power `limbs` with Montgomery
-/// multiplications (about log2(limbs) of them), which gives the form of
-/// 2^(LIMB_BITS·limbs) = R, that is R·R mod n.
-fn r_squared(n: &[Limb], n0inv: Limb) -> Vec<Limb> {
-    let s = n.len();
-    let top = n.last().copied().unwrap_or(0);
-    let bits = s * LIMB_BITS as usize - top.leading_zeros() as usize;
-    let mut x = vec![0 as Limb; s + 1];
-    let start = bits.saturating_sub(1);
-    x[start / LIMB_BITS as usize] = 1 << (start % LIMB_BITS as usize);
-    for _ in start..(s + 1) * LIMB_BITS as usize {
-        let mut carry = 0;
-        for limb in x.iter_mut() {
-            let new_carry = *limb >> (LIMB_BITS - 1);
-            *limb = (*limb << 1) | carry;
-            carry = new_carry;
+/// R² mod n, once per key, by schoolbook long division (Knuth's algorithm D, one
+/// quotient limb at a time): starting from 1, shift in one zero limb and reduce, 2·limbs
+/// times. Each step is one limb-by-modulus multiply-subtract, so the whole costs about
+/// one Montgomery multiplication (the power ladder it replaces took eight).
+fn r_squared(n: &[Limb]) -> Vec<Limb> {
+    let d = n.len();
+    if d < 2 {
+        return vec![0; d];
+    }
+    // Normalize: shift n left until its top bit is set (the quotient estimate needs it);
+    // r is kept shifted by the same amount, (a·2^sh) mod (n·2^sh) = (a mod n)·2^sh.
+    let sh = n[d - 1].leading_zeros();
+    let mut v = vec![0 as Limb; d];
+    let mut carry: Limb = 0;
+    for (dst, src) in v.iter_mut().zip(n) {
+        *dst = if sh == 0 { *src } else { (*src << sh) | carry };
+        carry = if sh == 0 { 0 } else { *src >> (LIMB_BITS - sh) };
+    }
+    let (v_top, v_next) = (v[d - 1] as Wide, v[d - 2] as Wide);
+    let base: Wide = 1 << LIMB_BITS;
+    // u = r·B: u[0] = 0, u[1..=d] = r; r starts as 1·2^sh.
+    let mut r = vec![0 as Limb; d];
+    r[0] = 1 << sh;
+    let mut u = vec![0 as Limb; d + 1];
+    for _ in 0..2 * d {
+        u[0] = 0;
+        u[1..].copy_from_slice(&r);
+        let top = ((u[d] as Wide) << LIMB_BITS) | u[d - 1] as Wide;
+        let mut qhat = top / v_top;
+        let mut rhat = top % v_top;
+        while qhat >= base || qhat * v_next > ((rhat << LIMB_BITS) | u[d - 2] as Wide) {
+            qhat -= 1;
+            rhat += v_top;
+            if rhat >= base {
+                break;
+            }
         }
-        if x[s] != 0 || !less_than(&x[..s], n) {
-            sub_in_place(&mut x, n);
+        // u -= qhat·v over d+1 limbs.
+        let q = qhat as Limb;
+        let mut mul_carry: Limb = 0;
+        let mut borrow = false;
+        for (ui, vi) in u.iter_mut().zip(v.iter().chain(std::iter::once(&0))) {
+            let p = q as Wide * *vi as Wide + mul_carry as Wide;
+            mul_carry = (p >> LIMB_BITS) as Limb;
+            let (x, b1) = ui.overflowing_sub(p as Limb);
+            let (x, b2) = x.overflowing_sub(Limb::from(borrow));
+            *ui = x;
+            borrow = b1 || b2;
+        }
+        if borrow {
+            // qhat was one too large (rare): add v back.
+            let mut c = false;
+            for (ui, vi) in u.iter_mut().zip(v.iter().chain(std::iter::once(&0))) {
+                let (x, c1) = ui.overflowing_add(*vi);
+                let (x, c2) = x.overflowing_add(Limb::from(c));
+                *ui = x;
+                c = c1 || c2;
+            }
+        }
+        r.copy_from_slice(&u[..d]);
+    }
+    // Undo the normalization.
+    if sh > 0 {
+        for i in 0..d {
+            let hi = r.get(i + 1).copied().unwrap_or(0);
+            r[i] = (r[i] >> sh) | (hi << (LIMB_BITS - sh));
         }
     }
-    x.truncate(s);
-    let base = x.clone();
-    let high = usize::BITS - 1 - s.leading_zeros();
-    for bit in (0..high).rev() {
-        x = mont_mul(&x, &x, n, n0inv);
-        if (s >> bit) & 1 == 1 {
-            x = mont_mul(&x, &base, n, n0inv);
-        }
-    }
-    x
+    r
 }
 
 #[cfg(test)]
