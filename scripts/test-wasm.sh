@@ -116,6 +116,7 @@ fi
 run imports node tests/node/check-imports.mjs
 run dts node tests/node/check-dts.mjs
 run pkg-vectors node tests/node/vectors.mjs
+run classes node tests/node/classes.mjs
 run readme node tests/node/readme-example.mjs
 
 if [ "$failed" -gt 0 ]; then

@@ -302,6 +302,22 @@ pub fn evaluate_json(input: &[u8]) -> Result<Output, InputError> {
     evaluate(&v)
 }
 
+/// `evaluate` with a key set loaded (and prepared) once by the caller, for repeated
+/// evaluations: the input must then have no `keys` member (one source of keys, never two).
+/// The signature check runs with `keys` exactly as with the same set given in the input.
+pub fn evaluate_json_with_keys(input: &[u8], keys: &KeySet) -> Result<Output, InputError> {
+    let v = parse_input(input)?;
+    if v.get("keys").is_some_and(|k| !k.is_null()) {
+        return Err(InputError::new(
+            "keys",
+            "given in the input and as a loaded key set; give one of them",
+        ));
+    }
+    let mut parsed = EvaluateInput::from_json(&v)?;
+    parsed.keys = Ok(keys.clone());
+    Ok(parsed.evaluate())
+}
+
 /// Parses an input document with the size limit and a message naming the problem.
 pub fn parse_input(input: &[u8]) -> Result<Value, InputError> {
     if input.len() > MAX_INPUT_BYTES {

@@ -1007,6 +1007,52 @@ pub fn authorize(role: &Role, c: &GatewayClaims) -> Result<(), Denial> {
     Ok(())
 }
 
+/// Reads the roles of a gateway configuration: `{name: role}` with Vault's role parsing
+/// (names case-insensitive), each refused when a gateway cannot use it
+/// ([`role_config_error`]). `prefix` names the member in errors (`roles`); null or absent
+/// is no roles.
+pub fn parse_roles(v: &Value, prefix: &str) -> Result<BTreeMap<String, Role>, FieldError> {
+    let mut roles = BTreeMap::new();
+    let map = match v {
+        Value::Object(map) => map,
+        Value::Null => return Ok(roles),
+        _ => {
+            return Err(FieldError::new(
+                prefix,
+                "expected an object of role name → Vault role",
+            ))
+        }
+    };
+    for (name, body) in map {
+        let f = format!("{prefix}.{name}");
+        let mut role = Role::from_json(body, name).map_err(|e| {
+            let rest = e.field.split_once('.').map(|(_, r)| r).unwrap_or("");
+            let field = if rest.is_empty() {
+                f.clone()
+            } else {
+                format!("{f}.{rest}")
+            };
+            FieldError::new(field, e.message)
+        })?;
+        role.name = name.to_lowercase();
+        if let Some((field, message)) = role_config_error(&role) {
+            let field = if field == "role" {
+                f.clone()
+            } else {
+                format!("{f}.{field}")
+            };
+            return Err(FieldError::new(field, message));
+        }
+        if roles.insert(role.name.clone(), role).is_some() {
+            return Err(FieldError::new(
+                f,
+                "duplicate role (names are case-insensitive)",
+            ));
+        }
+    }
+    Ok(roles)
+}
+
 /// Why a role cannot be configured in a gateway (strict: the filter refuses such a role
 /// when it loads its configuration). `None` when the role is usable. The returned field is
 /// relative to the role (`bound_locations`).

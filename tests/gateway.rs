@@ -869,3 +869,159 @@ fn gateway_never_allows_what_vault_refuses_for_binding_reasons() {
         "{compared} {vault_binding_refusals}"
     );
 }
+
+fn settings_of(s: Option<&Value>) -> GatewaySettings {
+    s.map(|s| GatewaySettings::from_json(s, "gateway").expect("settings"))
+        .unwrap_or_default()
+}
+
+fn gate(keys_json: &Value, capacity: usize) -> aadauth::Gate {
+    gate_with(keys_json, capacity, None)
+}
+
+fn gate_with(keys_json: &Value, capacity: usize, settings: Option<&Value>) -> aadauth::Gate {
+    let v = Verifier::new(
+        TENANT,
+        Cloud::AzurePublicCloud,
+        &settings_of(settings),
+        ARM_AUD,
+    )
+    .expect("verifier");
+    aadauth::Gate::new(
+        v,
+        KeySet::from_jwks(keys_json).expect("jwks"),
+        capacity,
+        Vec::new(),
+    )
+}
+
+/// Whether the token of `c` verifies (whatever its role says).
+fn verifies(c: &Case) -> bool {
+    let v = Verifier::new(
+        TENANT,
+        Cloud::AzurePublicCloud,
+        &settings_of(c.settings.as_ref()),
+        ARM_AUD,
+    )
+    .expect("verifier");
+    let keys = KeySet::from_jwks(&keys().jwks).expect("jwks");
+    v.verify(&c.jwt, &keys, NOW, &[]).is_ok()
+}
+
+/// `Gate::check` is the lean path with a cache in front: the first decision equals the
+/// lean path's, the second the same again, from the cache when the token was verified
+/// (a refused token is never cached).
+#[test]
+fn gate_decides_as_the_lean_path_first_and_from_the_cache() {
+    let mut cached_hits = 0;
+    for c in cases() {
+        if c.jwt.is_empty() {
+            continue;
+        }
+        let role = Role::from_json(&c.role, "r").expect("role");
+        let mut g = gate_with(&keys().jwks, 100, c.settings.as_ref());
+        let want = lean(&c);
+        for round in 0..2 {
+            let d = g.check(&c.jwt, NOW, &role, c.remote_addr);
+            match &want {
+                Ok(()) => assert!(
+                    d.allowed && d.status == 200,
+                    "{} round {round}: {d:?}",
+                    c.name
+                ),
+                Err((status, check, message)) => {
+                    assert!(!d.allowed, "{} round {round}", c.name);
+                    assert_eq!(
+                        (d.status, d.check.as_str(), d.message.as_str()),
+                        (*status, *check, message.as_str()),
+                        "{} round {round}",
+                        c.name
+                    );
+                }
+            }
+            let token_refused = !verifies(&c);
+            let cidr_refused = matches!(&want, Err((_, check, _)) if *check == "role.bound_cidrs");
+            let expect_cached = round == 1 && !token_refused && !cidr_refused;
+            assert_eq!(d.cached, expect_cached, "{} round {round}: {d:?}", c.name);
+            assert_eq!(
+                d.claims.is_some(),
+                !token_refused && !cidr_refused,
+                "{}",
+                c.name
+            );
+            cached_hits += usize::from(d.cached);
+        }
+    }
+    assert!(
+        cached_hits >= 5,
+        "only {cached_hits} cache hits: the table lost its allowed cases"
+    );
+}
+
+#[test]
+fn gate_cache_rechecks_exp_with_the_skew() {
+    let jwt = sign(&with(vm_claims(), "exp", json!(NOW + 100)));
+    let role = Role::from_json(&sp_role(json!({})), "r").expect("role");
+    let mut g = gate(&keys().jwks, 10);
+    assert!(g.check(&jwt, NOW, &role, None).allowed);
+    // Within exp + 60 s of skew: still served from the cache.
+    let d = g.check(&jwt, NOW + 160, &role, None);
+    assert!(d.allowed && d.cached, "{d:?}");
+    // Past it: refused from the cache entry, which is dropped...
+    let d = g.check(&jwt, NOW + 161, &role, None);
+    assert!(
+        !d.allowed && d.cached && d.status == 401 && d.check == "token.expiry",
+        "{d:?}"
+    );
+    assert_eq!(g.cached_tokens(), 0);
+    // ...so that the next request verifies again (and is refused again).
+    let d = g.check(&jwt, NOW + 162, &role, None);
+    assert!(
+        !d.allowed && !d.cached && d.check == "token.expiry",
+        "{d:?}"
+    );
+}
+
+#[test]
+fn gate_decides_roles_on_every_request() {
+    let jwt = sign(&vm_claims());
+    let allow = Role::from_json(&sp_role(json!({})), "allow").expect("role");
+    let deny = Role::from_json(
+        &json!({"bound_service_principal_ids": ["someone-else"]}),
+        "deny",
+    )
+    .expect("role");
+    let mut g = gate(&keys().jwks, 10);
+    assert!(g.check(&jwt, NOW, &allow, None).allowed);
+    let d = g.check(&jwt, NOW, &deny, None);
+    assert!(d.cached && !d.allowed && d.status == 403, "{d:?}");
+    assert_eq!(d.check, "bindings.service_principal");
+    let d = g.check(&jwt, NOW, &allow, None);
+    assert!(d.cached && d.allowed, "{d:?}");
+}
+
+#[test]
+fn gate_reports_an_unknown_key_and_takes_new_keys() {
+    let jwt = sign(&vm_claims());
+    let role = Role::from_json(&sp_role(json!({})), "r").expect("role");
+    let mut g = gate(&json!({"keys": []}), 10);
+    let d = g.check(&jwt, NOW, &role, None);
+    assert!(!d.allowed && d.unknown_key && d.status == 401, "{d:?}");
+    assert_eq!(d.check, "token.signature");
+    assert_eq!(g.cached_tokens(), 0);
+    g.set_keys(KeySet::from_jwks(&keys().jwks).expect("jwks"));
+    let d = g.check(&jwt, NOW, &role, None);
+    assert!(d.allowed && !d.cached && !d.unknown_key, "{d:?}");
+}
+
+#[test]
+fn gate_without_a_cache_verifies_every_time() {
+    let jwt = sign(&vm_claims());
+    let role = Role::from_json(&sp_role(json!({})), "r").expect("role");
+    let mut g = gate(&keys().jwks, 0);
+    for _ in 0..3 {
+        let d = g.check(&jwt, NOW, &role, None);
+        assert!(d.allowed && !d.cached, "{d:?}");
+    }
+    assert_eq!(g.cached_tokens(), 0);
+}

@@ -499,46 +499,9 @@ impl FilterConfig {
             0..=100_000,
         )? as usize;
 
-        // Roles: Vault's role parsing, then what a gateway cannot use.
-        let mut roles = BTreeMap::new();
-        match obj.get("roles") {
-            Some(Value::Object(map)) => {
-                for (name, body) in map {
-                    let f = format!("roles.{name}");
-                    let mut role = Role::from_json(body, name).map_err(|e| {
-                        let rest = e.field.split_once('.').map(|(_, r)| r).unwrap_or("");
-                        let field = if rest.is_empty() {
-                            f.clone()
-                        } else {
-                            format!("{f}.{rest}")
-                        };
-                        ConfigError::new(field, e.message)
-                    })?;
-                    role.name = name.to_lowercase();
-                    if let Some((field, message)) = gateway::role_config_error(&role) {
-                        let field = if field == "role" {
-                            f.clone()
-                        } else {
-                            format!("{f}.{field}")
-                        };
-                        return Err(ConfigError::new(field, message));
-                    }
-                    if roles.insert(role.name.clone(), role).is_some() {
-                        return Err(ConfigError::new(
-                            f,
-                            "duplicate role (names are case-insensitive)",
-                        ));
-                    }
-                }
-            }
-            None | Some(Value::Null) => {}
-            Some(_) => {
-                return Err(ConfigError::new(
-                    "roles",
-                    "expected an object of role name → Vault role",
-                ))
-            }
-        }
+        // Roles: Vault's role parsing, then what a gateway cannot use (the core's rules).
+        let roles = gateway::parse_roles(obj.get("roles").unwrap_or(&Value::Null), "roles")
+            .map_err(|e| ConfigError::new(e.field, e.message))?;
 
         let rules = match obj.get("rules") {
             Some(Value::Array(items)) if !items.is_empty() => {

@@ -40,7 +40,7 @@ if (!existsSync(tsc)) {
     execFileSync(
       process.execPath,
       [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-        '--lib', 'es2022,dom', 'types-check.ts'],
+        '--lib', 'es2022,esnext.disposable,dom', 'types-check.ts'],
       { cwd: here, encoding: 'utf8', stdio: 'pipe' },
     );
   } catch (e) {

@@ -1,7 +1,7 @@
 // Compiled (not run) by check-dts.mjs with `tsc --strict`: the package's declarations give
 // the contract's shapes, and no `any` leaks where the contract defines one (each
 // `@ts-expect-error` fails the compile if its line stops being an error).
-import init, { decodeToken, evaluate, parseConfig, parseRole, version } from '../../pkg/aadauth_wasm.js';
+import init, { decodeToken, evaluate, Gateway, parseConfig, parseRole, Verifier, version } from '../../pkg/aadauth_wasm.js';
 import type {
   AadauthError,
   Auth,
@@ -10,6 +10,9 @@ import type {
   Decoded,
   EvaluateInput,
   EvaluateOutput,
+  GatewayDecision,
+  GatewayOptions,
+  KeyInfo,
   Outcome,
   Role,
 } from '../../pkg/aadauth_wasm.js';
@@ -55,6 +58,24 @@ try {
   const field: string = err.field;
   console.log(code, field, err.message);
 }
+
+const verifier = new Verifier({ keys: [] });
+const viaKeys: EvaluateOutput = verifier.evaluate({ now: 1764500000 });
+const keyInfo: KeyInfo[] = verifier.keys();
+const gatewayOptions: GatewayOptions = {
+  tenant_id: 't',
+  audiences: ['https://management.azure.com/'],
+  roles: { web: { bound_service_principal_ids: ['x'] } },
+};
+const gateway = new Gateway(gatewayOptions, '{"keys": []}');
+const decision: GatewayDecision = gateway.check('eyJ…', 1764500000, 'web', '10.0.0.4');
+const oid: string | undefined = decision.claims?.oid;
+const cachedTokens: number = gateway.cachedTokens;
+// @ts-expect-error `check` returns a GatewayDecision, not `any`
+const n5: number = gateway.check('eyJ…', 1764500000, 'web');
+// @ts-expect-error the options need `tenant_id`
+const badOptions: GatewayOptions = { audiences: [], roles: {} };
+console.log(viaKeys, keyInfo, oid, cachedTokens, n5, badOptions);
 
 // @ts-expect-error `now` is required
 evaluate({ login: { role: 'web' } });

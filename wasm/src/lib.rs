@@ -9,6 +9,11 @@
 //! - `parseRole(json)`, `parseConfig(json)`: [`aadauth::Role`], [`aadauth::Config`] as Vault
 //!   reads them.
 //! - `version()`: the crate version.
+//! - `new Verifier(jwks)`: a key set loaded once; `verifier.evaluate(input)` without `keys`
+//!   ([`LoadedKeys`]).
+//! - `new Gateway(settings, jwks)`: the `gateway` profile with a verified-token cache;
+//!   `gateway.check(token, now, role, remoteAddr?)` ([`GatewayState`], over
+//!   [`aadauth::Gate`]).
 //!
 //! Failures are thrown as `Error`s with `code` and `field` properties (see [`ErrorCode`]).
 //! The module imports nothing but wasm-bindgen glue and `JSON`: no network, clock,
@@ -147,6 +152,202 @@ pub fn parse_config_text(text: &[u8]) -> Result<String, ApiError> {
     let doc = parse_document(text, "config")?;
     let config = Config::from_json(&doc)?;
     to_json(&config)
+}
+
+/// A key set loaded once for repeated `evaluate` calls ([`Verifier`] in JavaScript).
+#[derive(Debug, Clone)]
+pub struct LoadedKeys(aadauth::KeySet);
+
+impl LoadedKeys {
+    /// Reads a JWKS document (`{"keys": [...]}`) given as JSON text.
+    pub fn from_text(jwks: &[u8]) -> Result<LoadedKeys, ApiError> {
+        let doc = parse_document(jwks, "keys")?;
+        aadauth::KeySet::from_jwks(&doc)
+            .map(LoadedKeys)
+            .map_err(|e| ApiError::input("keys", e))
+    }
+
+    /// `evaluate` with these keys (the input must have no `keys`), as JSON text.
+    pub fn evaluate_text(&self, input: &[u8]) -> Result<String, ApiError> {
+        to_json(&aadauth::evaluate_json_with_keys(input, &self.0)?)
+    }
+
+    /// A summary of each key (kid, type, size, usable and why not), as JSON text.
+    pub fn info_text(&self) -> Result<String, ApiError> {
+        to_json(&self.0.info())
+    }
+}
+
+/// A gateway's decision state ([`Gateway`] in JavaScript): the core's [`aadauth::Gate`]
+/// (verifier, prepared keys, verified-token cache) and the roles it admits for.
+#[derive(Debug, Clone)]
+pub struct GatewayState {
+    gate: aadauth::Gate,
+    roles: std::collections::BTreeMap<String, Role>,
+}
+
+/// What `Gateway.check` returns: the core's [`aadauth::GateDecision`] with, as `claims`,
+/// only the claims the settings name (`claims`, default `oid`, `appid`, `tid`) as an
+/// object — what a service passes on, like the filter's `claim_to_headers` — so that a
+/// cached decision stays a small object.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GatewayDecision {
+    pub allowed: bool,
+    pub status: u16,
+    pub check: String,
+    pub message: String,
+    pub cached: bool,
+    pub unknown_key: bool,
+    /// The named claims of a verified token (also when the role refused it); absent when
+    /// the token itself was refused. A claim the token lacks is left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl From<aadauth::GateDecision> for GatewayDecision {
+    fn from(d: aadauth::GateDecision) -> Self {
+        GatewayDecision {
+            allowed: d.allowed,
+            status: d.status,
+            check: d.check,
+            message: d.message,
+            cached: d.cached,
+            unknown_key: d.unknown_key,
+            claims: d.claims.map(|c| c.selected.into_iter().collect()),
+        }
+    }
+}
+
+/// The claims a `Gateway` returns when its settings name none.
+pub const DEFAULT_GATEWAY_CLAIMS: [&str; 3] = ["oid", "appid", "tid"];
+
+/// The members of a `Gateway`'s settings.
+const GATEWAY_SETTINGS: [&str; 8] = [
+    "tenant_id",
+    "environment",
+    "audiences",
+    "token_versions",
+    "clock_skew_seconds",
+    "cache_size",
+    "claims",
+    "roles",
+];
+
+/// The largest `cache_size` (the filter's `jwt_cache_size` ceiling).
+pub const MAX_CACHE_SIZE: u64 = 100_000;
+
+impl GatewayState {
+    /// Builds the state from the settings and the JWKS, both JSON text.
+    pub fn from_text(settings: &[u8], jwks: &[u8]) -> Result<GatewayState, ApiError> {
+        let doc = parse_document(settings, "settings")?;
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| ApiError::input("settings", "expected a JSON object"))?;
+        if let Some(k) = obj.keys().find(|k| !GATEWAY_SETTINGS.contains(&k.as_str())) {
+            return Err(ApiError::input(
+                k.clone(),
+                format!("unknown member (known: {})", GATEWAY_SETTINGS.join(", ")),
+            ));
+        }
+        let text = |name: &str| -> Result<String, ApiError> {
+            match obj.get(name) {
+                None | Some(serde_json::Value::Null) => Ok(String::new()),
+                Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                Some(_) => Err(ApiError::input(name, "must be a string")),
+            }
+        };
+        let cloud = match text("environment")?.as_str() {
+            "" => aadauth::Cloud::AzurePublicCloud,
+            name => aadauth::Cloud::from_environment(name)
+                .map_err(|e| ApiError::input("environment", e))?,
+        };
+        let mut profile = serde_json::Map::new();
+        for k in ["audiences", "token_versions", "clock_skew_seconds"] {
+            if let Some(v) = obj.get(k) {
+                profile.insert(k.to_string(), v.clone());
+            }
+        }
+        let settings = aadauth::gateway::GatewaySettings::from_json(
+            &serde_json::Value::Object(profile),
+            "settings",
+        )
+        .map_err(|e| ApiError::input(e.field.trim_start_matches("settings."), e.message))?;
+        let verifier = aadauth::gateway::Verifier::new(&text("tenant_id")?, cloud, &settings, "")
+            .map_err(|e| ApiError::input(e.field, e.message))?;
+        let cache_size = match obj.get("cache_size") {
+            None | Some(serde_json::Value::Null) => 1000,
+            Some(v) => match v.as_u64() {
+                Some(n) if n <= MAX_CACHE_SIZE => n as usize,
+                _ => {
+                    return Err(ApiError::input(
+                        "cache_size",
+                        format!("must be a whole number from 0 to {MAX_CACHE_SIZE}"),
+                    ))
+                }
+            },
+        };
+        let wanted = match obj.get("claims") {
+            None | Some(serde_json::Value::Null) => DEFAULT_GATEWAY_CLAIMS
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            Some(v) => aadauth::fields::string_list("claims", v)?,
+        };
+        let roles = aadauth::gateway::parse_roles(
+            obj.get("roles").unwrap_or(&serde_json::Value::Null),
+            "roles",
+        )?;
+        if roles.is_empty() {
+            return Err(ApiError::input(
+                "roles",
+                "required: an object of role name → Vault role",
+            ));
+        }
+        let keys = LoadedKeys::from_text(jwks)?.0;
+        Ok(GatewayState {
+            gate: aadauth::Gate::new(verifier, keys, cache_size, wanted),
+            roles,
+        })
+    }
+
+    /// Decides one request (see [`aadauth::Gate::check`]) for a raw token or
+    /// `Bearer <token>`; an unknown role is a 500 decision, as in the filter.
+    pub fn check(
+        &mut self,
+        token: &str,
+        now: i64,
+        role: &str,
+        remote_addr: Option<&str>,
+    ) -> aadauth::GateDecision {
+        let token = token.trim();
+        let token = match token.get(..7) {
+            Some(p) if p.eq_ignore_ascii_case("bearer ") => token[7..].trim_start(),
+            _ => token,
+        };
+        match self.roles.get(&role.to_lowercase()) {
+            Some(r) => self.gate.check(token, now, r, remote_addr),
+            None => aadauth::GateDecision {
+                allowed: false,
+                status: 500,
+                check: "role.exists".into(),
+                message: format!("no role named {}", aadauth::gocompat::quote(role)),
+                cached: false,
+                unknown_key: false,
+                claims: None,
+            },
+        }
+    }
+
+    /// Replaces the key set (JWKS JSON text) after a rotation.
+    pub fn set_keys_text(&mut self, jwks: &[u8]) -> Result<(), ApiError> {
+        self.gate.set_keys(LoadedKeys::from_text(jwks)?.0);
+        Ok(())
+    }
+
+    /// Tokens in the verified-token cache.
+    pub fn cached_tokens(&self) -> usize {
+        self.gate.cached_tokens()
+    }
 }
 
 // ----------------------------------------------------------------------------------------
@@ -308,6 +509,126 @@ pub fn parse_config(
     json: JsValue,
 ) -> Result<JsValue, JsValue> {
     json_call(&json, "config", parse_config_text)
+}
+
+/// Unix seconds from a JavaScript number.
+fn unix_seconds(now: f64) -> Result<i64, JsValue> {
+    if now.is_finite() && now.abs() < 9.2e18 {
+        Ok(now.trunc() as i64)
+    } else {
+        Err(ApiError::input("now", "must be Unix seconds (a finite number)").into())
+    }
+}
+
+/// A key set loaded once, for many `evaluate` calls: the keys are parsed once and each is
+/// prepared for verification on first use, as jose's `createLocalJWKSet` does, instead of
+/// on every call.
+#[wasm_bindgen]
+pub struct Verifier {
+    keys: LoadedKeys,
+}
+
+#[wasm_bindgen]
+impl Verifier {
+    /// Loads the tenant's key set. Throws an `AadauthError` (`input_invalid`, field `keys`)
+    /// when it is not a JWKS document.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(
+            unchecked_param_type = "Jwks | string",
+            param_description = "the JWKS, as an object or as JSON text"
+        )]
+        jwks: JsValue,
+    ) -> Result<Verifier, JsValue> {
+        let text = js_json_text(&jwks, "keys")?;
+        Ok(Verifier {
+            keys: LoadedKeys::from_text(text.as_bytes())?,
+        })
+    }
+
+    /// `evaluate` with this key set; the input must have no `keys` member. Same output as
+    /// `evaluate` with the keys in the input.
+    #[wasm_bindgen(unchecked_return_type = "EvaluateOutput")]
+    pub fn evaluate(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "EvaluateInput | string",
+            param_description = "the input document without `keys`, as an object or as JSON text"
+        )]
+        input: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        json_call(&input, "input", |t| self.keys.evaluate_text(t))
+    }
+
+    /// Each key of the set: kid, type, size, and whether it can verify tokens.
+    #[wasm_bindgen(unchecked_return_type = "KeyInfo[]")]
+    pub fn keys(&self) -> Result<JsValue, JsValue> {
+        js_parse_json(&self.keys.info_text()?)
+    }
+}
+
+/// A gateway's decisions in JavaScript: Vault-style role bindings from the token alone
+/// (the `gateway` profile, as the Envoy filter decides), with the keys prepared once and a
+/// bounded cache of verified tokens, so that a repeated token costs a hash and a lookup.
+#[wasm_bindgen]
+pub struct Gateway {
+    state: GatewayState,
+}
+
+#[wasm_bindgen]
+impl Gateway {
+    /// Throws an `AadauthError` (`input_invalid`, `field` naming the member) for settings
+    /// or keys it cannot use.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(
+            unchecked_param_type = "GatewayOptions | string",
+            param_description = "tenant_id, roles, and optionally environment, audiences, token_versions, clock_skew_seconds, cache_size, claims"
+        )]
+        settings: JsValue,
+        #[wasm_bindgen(
+            unchecked_param_type = "Jwks | string",
+            param_description = "the JWKS, as an object or as JSON text"
+        )]
+        jwks: JsValue,
+    ) -> Result<Gateway, JsValue> {
+        let settings = js_json_text(&settings, "settings")?;
+        let jwks = js_json_text(&jwks, "keys")?;
+        Ok(Gateway {
+            state: GatewayState::from_text(settings.as_bytes(), jwks.as_bytes())?,
+        })
+    }
+
+    /// Decides one request: `token` (raw, or `Bearer <token>`) for `role` at
+    /// `now` (Unix seconds), from `remoteAddr` (for `token_bound_cidrs`).
+    #[wasm_bindgen(unchecked_return_type = "GatewayDecision")]
+    pub fn check(
+        &mut self,
+        token: &str,
+        now: f64,
+        role: &str,
+        #[wasm_bindgen(js_name = remoteAddr)] remote_addr: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let now = unix_seconds(now)?;
+        let d = self.state.check(token, now, role, remote_addr.as_deref());
+        js_parse_json(&to_json(&GatewayDecision::from(d))?)
+    }
+
+    /// Replaces the key set after a rotation (cached tokens stay verified).
+    #[wasm_bindgen(js_name = setKeys)]
+    pub fn set_keys(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Jwks | string")] jwks: JsValue,
+    ) -> Result<(), JsValue> {
+        let jwks = js_json_text(&jwks, "keys")?;
+        Ok(self.state.set_keys_text(jwks.as_bytes())?)
+    }
+
+    /// Tokens in the verified-token cache.
+    #[wasm_bindgen(getter, js_name = cachedTokens)]
+    pub fn cached_tokens(&self) -> usize {
+        self.state.cached_tokens()
+    }
 }
 
 /// The aadauth version this package was built from.

@@ -307,6 +307,55 @@ export interface Config {
   unknown_fields: string[];
 }
 
+/** A key of a loaded key set (`Verifier.keys()`). */
+export interface KeyInfo {
+  kid: string | null;
+  kty: string;
+  /** Modulus size for RSA keys. */
+  bits: number | null;
+  /** Whether the key can verify tokens. */
+  usable: boolean;
+  /** Why it cannot, when it cannot. */
+  reason?: string;
+}
+
+/** The settings of a `Gateway` (the `gateway` profile, as the Envoy filter decides). */
+export interface GatewayOptions {
+  /** The tenant's GUID (token issuers name it). Required. */
+  tenant_id: string;
+  /** The Azure cloud: `AzurePublicCloud` (default), `AzureUSGovernmentCloud`, `AzureChinaCloud`. */
+  environment?: string | null;
+  /** Accepted audiences (exact). Required: e.g. `["https://management.azure.com/"]`. */
+  audiences: string[];
+  /** Accepted token versions, default `["v1"]`. */
+  token_versions?: ("v1" | "v2")[] | null;
+  /** Applied to `exp` and `nbf`; default 60. */
+  clock_skew_seconds?: number | null;
+  /** Verified tokens remembered (0 to 100000, default 1000). */
+  cache_size?: number | null;
+  /** The claims each decision returns (token claims, or `subscription_id`, `resource_group`, `scale_set`, `resource_name` read from the resource id); default `["oid", "appid", "tid"]`. */
+  claims?: string[] | null;
+  /** Role name → Vault role. Required. */
+  roles: { [name: string]: RoleInput | VaultReadOutput<RoleInput> };
+}
+
+/** What `Gateway.check` decided. */
+export interface GatewayDecision {
+  allowed: boolean;
+  /** 200 allowed; 401 bad or missing token; 403 refused by the role; 500 a role the gateway cannot use. */
+  status: number;
+  /** The check that refused (`token.expiry`, `bindings.service_principal`); `""` when allowed. */
+  check: string;
+  /** Why; `""` when allowed. */
+  message: string;
+  /** The token came from the verified-token cache (no signature verification ran). */
+  cached: boolean;
+  /** No key of the set could be tried: load the key set again (`setKeys`). */
+  unknown_key: boolean;
+  /** The claims the options name (default `oid`, `appid`, `tid`) of a verified token, also when the role refused it; absent when the token was refused. */
+  claims?: { [claim: string]: string };
+}
+
 /** `code` of the errors this package throws. */
 export type AadauthErrorCode = "input_invalid" | "role_invalid" | "token_undecodable";
 

@@ -318,3 +318,79 @@ fn typescript_declarations_match_the_serde_output() {
         "the vectors exercised too little"
     );
 }
+
+/// `Verifier.evaluate`: a key set loaded once gives exactly what the same keys in the input
+/// give, on every vector that has keys.
+#[test]
+fn loaded_keys_equal_keys_in_the_input() {
+    let mut compared = 0;
+    for (name, doc) in common::vectors() {
+        let input = &doc["input"];
+        let Some(keys) = input.get("keys").filter(|k| !k.is_null()) else {
+            continue;
+        };
+        let keys_text = match keys {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let Ok(loaded) = aadauth_wasm::LoadedKeys::from_text(keys_text.as_bytes()) else {
+            continue; // an undecodable key set: evaluate reports it, loading refuses it
+        };
+        let mut rest = input.clone();
+        rest.as_object_mut().map(|m| m.remove("keys"));
+        let got = loaded
+            .evaluate_text(rest.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let want = aadauth_wasm::evaluate_text(common::input_text(&doc).as_bytes())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got, want, "{name}");
+        let both = loaded.evaluate_text(common::input_text(&doc).as_bytes());
+        assert!(
+            matches!(&both, Err(e) if e.field == "keys"),
+            "{name}: keys twice must be refused"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 80, "only {compared} vectors compared");
+}
+
+#[test]
+fn gateway_settings_errors_name_the_member() {
+    let jwks = br#"{"keys": []}"#;
+    let good = serde_json::json!({
+        "tenant_id": "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+        "audiences": ["https://management.azure.com/"],
+        "roles": {"web": {"bound_service_principal_ids": ["x"]}},
+    });
+    assert!(aadauth_wasm::GatewayState::from_text(good.to_string().as_bytes(), jwks).is_ok());
+    let cases: [(&str, Value, &str); 8] = [
+        ("tenant_id", serde_json::json!("contoso.com"), "tenant_id"),
+        ("audiences", serde_json::json!([]), "audiences"),
+        ("roles", serde_json::json!({}), "roles"),
+        ("cache_size", serde_json::json!(100_001), "cache_size"),
+        (
+            "clock_skew_seconds",
+            serde_json::json!("x"),
+            "clock_skew_seconds",
+        ),
+        ("environment", serde_json::json!("Mars"), "environment"),
+        (
+            "token_versions",
+            serde_json::json!(["v3"]),
+            "token_versions",
+        ),
+        ("claims", serde_json::json!({"a": 1}), "claims"),
+    ];
+    for (member, value, field) in cases {
+        let mut s = good.clone();
+        s[member] = value;
+        let e = aadauth_wasm::GatewayState::from_text(s.to_string().as_bytes(), jwks)
+            .expect_err(member);
+        assert_eq!(e.code, ErrorCode::InputInvalid, "{member}");
+        assert_eq!(e.field, field, "{member}: {}", e.message);
+        assert!(e.message.starts_with(&format!("{field}:")), "{}", e.message);
+    }
+    let e = aadauth_wasm::GatewayState::from_text(good.to_string().as_bytes(), b"[]")
+        .expect_err("keys");
+    assert_eq!(e.field, "keys");
+}

@@ -1,0 +1,140 @@
+// The package's stateful classes, through the built pkg/ in Node:
+//
+//   Verifier  a key set loaded once: verifier.evaluate(input without keys) must equal
+//             evaluate(input) on every test vector that carries keys;
+//   Gateway   the gateway profile with prepared keys and a verified-token cache: the first
+//             decision verifies, a repeated token comes from the cache with the same
+//             verdict, exp is re-checked, roles are decided on every request, errors name
+//             the member.
+//
+//   node tests/node/classes.mjs
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import init, { evaluate, Gateway, Verifier } from '../../pkg/aadauth_wasm.js';
+
+await init({ module_or_path: readFileSync(new URL('../../pkg/aadauth_wasm_bg.wasm', import.meta.url)) });
+
+const dir = new URL('../vectors/', import.meta.url);
+const load = (f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8'));
+const failures = [];
+let compared = 0;
+
+// --- Verifier: same output as evaluate with the keys in the input -------------------------
+for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  const { input } = load(f);
+  if (input.keys === undefined || input.keys === null) continue;
+  let verifier;
+  try {
+    verifier = new Verifier(input.keys);
+  } catch (err) {
+    // A key set evaluate reports as undecodable cannot be loaded: the error names `keys`.
+    if (err.code !== 'input_invalid' || err.field !== 'keys') failures.push(`${f}: ${err.code} ${err.field} ${err.message}`);
+    continue;
+  }
+  const { keys, ...rest } = input;
+  const want = JSON.stringify(evaluate(input));
+  const got = JSON.stringify(verifier.evaluate(rest));
+  const again = JSON.stringify(verifier.evaluate(JSON.stringify(rest)));
+  if (got !== want || again !== want) failures.push(`${f}: Verifier.evaluate differs from evaluate`);
+  compared++;
+  verifier.free();
+}
+assert.ok(compared >= 80, `only ${compared} vectors compared`);
+
+{
+  const { input } = load('allowed_vm_system_assigned.json');
+  const verifier = new Verifier(JSON.stringify(input.keys));
+  const keys = verifier.keys();
+  assert.ok(keys.length >= 1 && keys.every((k) => k.usable && k.kty === 'RSA' && k.bits === 2048), JSON.stringify(keys));
+  assert.throws(() => verifier.evaluate(input), (e) => e.code === 'input_invalid' && e.field === 'keys');
+  assert.throws(() => new Verifier('{"keys": 3}'), (e) => e.code === 'input_invalid' && e.field === 'keys');
+  assert.throws(() => new Verifier('not json'), (e) => e.code === 'input_invalid' && e.field === 'keys');
+}
+
+// --- Gateway ------------------------------------------------------------------------------
+{
+  const { input } = load('allowed_vm_system_assigned.json');
+  const token = input.login.jwt;
+  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+  const settings = {
+    tenant_id: input.config.tenant_id,
+    audiences: [input.config.resource],
+    claims: ['oid', 'subscription_id'],
+    roles: {
+      web: { bound_service_principal_ids: [claims.oid] },
+      other: { bound_service_principal_ids: ['00000000-0000-4000-8000-000000000000'] },
+    },
+  };
+  const gw = new Gateway(settings, input.keys);
+  const now = input.now;
+
+  const first = gw.check(token, now, 'web');
+  assert.equal(first.allowed, true, JSON.stringify(first));
+  assert.equal(first.status, 200);
+  assert.equal(first.cached, false);
+  assert.equal(first.claims.oid, claims.oid);
+  assert.deepEqual(Object.keys(first.claims), ['oid', 'subscription_id']);
+  assert.match(first.claims.subscription_id, /^[0-9a-f-]{36}$/);
+  assert.equal(gw.cachedTokens, 1);
+
+  const second = gw.check(`Bearer ${token}`, now, 'web');
+  assert.equal(second.cached, true);
+  assert.deepEqual({ ...second, cached: false }, first);
+
+  const refused = gw.check(token, now, 'other');
+  assert.equal(refused.allowed, false);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.check, 'bindings.service_principal');
+  assert.equal(refused.cached, true);
+
+  const noRole = gw.check(token, now, 'nope');
+  assert.equal(noRole.status, 500);
+  assert.equal(noRole.check, 'role.exists');
+
+  const late = gw.check(token, claims.exp + 61, 'web');
+  assert.equal(late.allowed, false);
+  assert.equal(late.status, 401);
+  assert.equal(late.check, 'token.expiry');
+  assert.equal(gw.cachedTokens, 0);
+
+  const garbage = gw.check('abc.def', now, 'web');
+  assert.equal(garbage.status, 401);
+  assert.equal(garbage.cached, false);
+  assert.ok(garbage.message.length > 0);
+
+  // No key for the token's kid: said so, so that the caller loads the key set again.
+  const empty = new Gateway(settings, { keys: [] });
+  const unknown = empty.check(token, now, 'web');
+  assert.equal(unknown.unknown_key, true);
+  assert.equal(unknown.status, 401);
+  empty.setKeys(input.keys);
+  assert.equal(empty.check(token, now, 'web').allowed, true);
+
+  // Default claims: oid, appid, tid.
+  const { claims: _c, ...plain } = settings;
+  const d = new Gateway(plain, input.keys).check(token, now, 'web');
+  assert.deepEqual(d.claims, { appid: claims.appid, oid: claims.oid, tid: claims.tid });
+
+  assert.throws(() => gw.check(token, Number.NaN, 'web'), (e) => e.code === 'input_invalid' && e.field === 'now');
+
+  const bad = (patch, field) =>
+    assert.throws(
+      () => new Gateway({ ...settings, ...patch }, input.keys),
+      (e) => e.code === 'input_invalid' && e.field === field && e.message.startsWith(`${field}:`),
+      `${JSON.stringify(patch)} should be refused naming ${field}`,
+    );
+  bad({ tenant_id: 'contoso.com' }, 'tenant_id');
+  bad({ audiences: [] }, 'audiences');
+  bad({ roles: {} }, 'roles');
+  bad({ cache_size: -1 }, 'cache_size');
+  bad({ clock_skew_seconds: 99999 }, 'clock_skew_seconds');
+  bad({ environment: 'Mars' }, 'environment');
+  bad({ tenantid: 'x' }, 'tenantid');
+  bad({ roles: { web: { bound_locations: ['eastus'], bound_service_principal_ids: ['x'] } } }, 'roles.web.bound_locations');
+}
+
+if (failures.length) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
+console.log(`classes: Verifier equals evaluate on ${compared} vectors; Gateway checks passed`);
