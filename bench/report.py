@@ -28,13 +28,18 @@ FLOOR = "node_crypto_verify"
 
 # Display order, group and label of every row the suites can give.
 ROWS = [
-    ("native_evaluate_cold", "aadauth native", "native evaluate_json (cold: input bytes → output)"),
+    ("native_evaluate_cold", "aadauth native", "native evaluate_json one-shot (JWKS parsed per call)"),
+    ("native_evaluate_loaded_keys", "aadauth native", "native evaluate, key set loaded once (new token)"),
     ("native_login_flow_warm", "aadauth native", "native LoginFlow, prepared KeySet (warm adapter)"),
     ("native_signature_only", "aadauth native", "native signature only (parse_jws + KeySet::verify)"),
     ("native_gateway_new_token", "aadauth native", "native gateway verify + authorize (new token)"),
     ("native_gateway_cached_token", "aadauth native", "native cached token (TokenCache hit + authorize)"),
+    ("native_gate_cached_token", "aadauth native", "native Gate::check, cached token (the API)"),
     ("wasm_evaluate_json_text", "aadauth wasm", "wasm evaluate in Node (cold, JSON text in)"),
     ("wasm_evaluate_object", "aadauth wasm", "wasm evaluate in Node (cold, JS object in)"),
+    ("wasm_verifier_evaluate", "aadauth wasm", "wasm Verifier.evaluate, key set loaded once (new token)"),
+    ("wasm_gateway_new_token", "aadauth wasm", "wasm Gateway.check, new token"),
+    ("wasm_gateway_cached_token", "aadauth wasm", "wasm Gateway.check, cached token"),
     ("filter_new_token", "aadauth filter", "filter in wasmtime: new token (verify + role)"),
     ("filter_cached_token", "aadauth filter", "filter in wasmtime: cached token (role only)"),
     ("jose_jwt_verify", "peer", "jose jwtVerify + createLocalJWKSet (Node)"),
@@ -261,31 +266,43 @@ def evaluate_targets(results):
     def add(name, ok, detail):
         out.append({"target": name, "result": "N/A" if ok is None else ("PASS" if ok else "FAIL"), "detail": detail})
 
-    ev = med("native_evaluate_cold")
+    # "Cold" = a token never seen before (no cache). The peers hold their keys prepared
+    # (jose's createLocalJWKSet, a KeyObject), so the like-for-like rows are those with the
+    # key set loaded once; the one-shot rows (keys parsed from the input on every call) are
+    # given in the detail.
+    ev, ev1 = med("native_evaluate_loaded_keys"), med("native_evaluate_cold")
+    name = "native cold evaluate ≤ 1.5× crypto.verify"
     if ev is not None and floor:
-        add("native cold evaluate ≤ 1.5× crypto.verify", ev <= 1.5 * floor,
-            "native evaluate_json %.1f µs = %.2f× crypto.verify %.1f µs (limit 1.5×)" % (ev, ev / floor, floor))
+        one_shot = "; one-shot evaluate_json (JWKS parsed per call) %.1f µs = %.2f×" % (ev1, ev1 / floor) if ev1 else ""
+        add(name, ev <= 1.5 * floor,
+            "evaluate, key set loaded once: %.1f µs = %.2f× crypto.verify %.1f µs (limit 1.5×)%s" % (ev, ev / floor, floor, one_shot))
     else:
-        add("native cold evaluate ≤ 1.5× crypto.verify", None, "not measured")
+        add(name, None, "not measured")
 
-    wv = med("wasm_evaluate_json_text")
+    wv, wv1, wg = med("wasm_verifier_evaluate"), med("wasm_evaluate_json_text"), med("wasm_gateway_new_token")
     if wv is not None and floor and jose:
+        extra = ""
+        if wv1:
+            extra += "; one-shot evaluate(JSON text) %.1f µs = %.2f×" % (wv1, wv1 / floor)
+        if wg:
+            extra += "; Gateway.check new token %.1f µs = %.2f× (%.2f× jose)" % (wg, wg / floor, wg / jose)
         add("wasm cold evaluate in Node ≤ 3× crypto.verify", wv <= 3 * floor,
-            "wasm evaluate %.1f µs = %.2f× crypto.verify %.1f µs (limit 3×)" % (wv, wv / floor, floor))
+            "Verifier.evaluate %.1f µs = %.2f× crypto.verify %.1f µs (limit 3×)%s" % (wv, wv / floor, floor, extra))
         add("wasm cold evaluate in Node faster than jose", wv < jose,
-            "wasm evaluate %.1f µs vs jose jwtVerify %.1f µs (%.2f× jose)" % (wv, jose, wv / jose))
+            "Verifier.evaluate %.1f µs vs jose jwtVerify %.1f µs (%.2f× jose)%s" % (wv, jose, wv / jose, extra))
     else:
         add("wasm cold evaluate in Node ≤ 3× crypto.verify", None, "not measured")
         add("wasm cold evaluate in Node faster than jose", None, "not measured")
 
-    cached = [(rid, med(rid)) for rid in ("native_gateway_cached_token", "filter_cached_token") if med(rid)]
-    if cached and jose:
-        best_rid, best = min(cached, key=lambda x: x[1])
-        details = "; ".join("%s %.2f µs = jose/%.0f" % (rid, v, jose / v) for rid, v in cached)
-        add("cached token (any build) ≥ 20× faster than jose", jose / best >= 20,
-            "best %s: jose %.1f µs / %.2f µs = %.0f× (%s)" % (best_rid, jose, best, jose / best, details))
-    else:
-        add("cached token (any build) ≥ 20× faster than jose", None, "no cached-token row measured")
+    # Cached token: every build on its own.
+    for build, rid in (("native", "native_gate_cached_token"), ("wasm in Node", "wasm_gateway_cached_token"),
+                       ("filter in the test host", "filter_cached_token")):
+        v = med(rid)
+        name = "cached token, %s: ≥ 20× faster than jose" % build
+        if v and jose:
+            add(name, jose / v >= 20, "%s %.2f µs: jose %.1f µs / %.2f µs = %.1f×" % (rid, v, jose, v, jose / v))
+        else:
+            add(name, None, "%s not measured" % rid)
     return out
 
 

@@ -34,9 +34,19 @@ fn main() {
         })
         .unwrap_or_default();
     let bytes = serde_json::to_vec(&input).unwrap_or_default();
+    let mut without_keys = input.clone();
+    if let Some(m) = without_keys.as_object_mut() {
+        m.remove("keys");
+    }
+    let bytes_without_keys = serde_json::to_vec(&without_keys).unwrap_or_default();
     let mut allowed = 0;
     for _ in 0..n {
         match what {
+            "loaded" => {
+                if let Ok(out) = aadauth::evaluate_json_with_keys(&bytes_without_keys, &keys) {
+                    allowed += usize::from(out.allowed);
+                }
+            }
             "signature" => {
                 if let Ok(jws) = aadauth::token::parse_jws(&jwt, &["RS256"]) {
                     if matches!(keys.verify(&jws), aadauth::keys::Verification::Verified(_)) {

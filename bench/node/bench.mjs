@@ -5,6 +5,13 @@
 //                            wasm, every claim and binding check, ARM lookups in the
 //                            snapshot, the output as a JS object. The "cold" path.
 //   wasm_evaluate_object     the same on the input as a JS object.
+//   wasm_verifier_evaluate   Verifier.evaluate(input JSON text without keys): the key set
+//                            loaded once (as jose's createLocalJWKSet), a new evaluation
+//                            otherwise: parse, verify, every check, the output object.
+//   wasm_gateway_new_token   Gateway.check with cache_size 0: claims, RS256 with the prepared
+//                            key, the role's bindings, a small decision object.
+//   wasm_gateway_cached      Gateway.check on a token verified before: SHA-256 + lookup,
+//                            exp re-checked, the role's bindings, the decision object.
 //   jose_jwt_verify          jose's jwtVerify with createLocalJWKSet (RS256, issuer,
 //                            audience, currentDate = the vector's now): WebCrypto (OpenSSL)
 //                            signature + the standard claims.
@@ -39,10 +46,12 @@ const vectorPath = opt(
 const withWasm = !args.includes('--no-wasm');
 let evaluate = null;
 let version = () => null;
+let Verifier = null;
+let Gateway = null;
 if (withWasm) {
   const pkg = await import('../../pkg/aadauth_wasm.js');
   await pkg.default({ module_or_path: readFileSync(new URL('../../pkg/aadauth_wasm_bg.wasm', import.meta.url)) });
-  ({ evaluate, version } = pkg);
+  ({ evaluate, version, Verifier, Gateway } = pkg);
 }
 
 const doc = JSON.parse(readFileSync(vectorPath, 'utf8'));
@@ -50,6 +59,8 @@ const input = doc.input ?? doc;
 const token = input.login.jwt;
 const jwks = typeof input.keys === 'string' ? JSON.parse(input.keys) : input.keys;
 const inputText = JSON.stringify(input);
+const { keys: _keys, ...inputWithoutKeys } = input;
+const inputWithoutKeysText = JSON.stringify(inputWithoutKeys);
 
 // jose: the issuer Vault's v1 tokens carry, the configured audience, the vector's clock.
 const joseOptions = {
@@ -77,6 +88,26 @@ if (withWasm) {
   if (payload.oid !== first.claims.oid) throw new Error('jose and aadauth disagree on the claims');
 }
 if (!cryptoVerify('RSA-SHA256', signingInput, keyObject, signature)) throw new Error('crypto.verify refused the signature');
+
+// The stateful classes: keys loaded once; the gateway admits the token's identity.
+let verifier = null;
+let gatewayNew = null;
+let gatewayCached = null;
+if (withWasm) {
+  verifier = new Verifier(jwks);
+  if (!verifier.evaluate(inputWithoutKeysText).allowed) throw new Error('Verifier.evaluate refused the token');
+  const settings = {
+    tenant_id: input.config.tenant_id,
+    audiences: [input.config.resource],
+    roles: { bench: { bound_service_principal_ids: [payload.oid] } },
+  };
+  gatewayNew = new Gateway({ ...settings, cache_size: 0 }, jwks);
+  gatewayCached = new Gateway(settings, jwks);
+  const d = gatewayNew.check(token, input.now, 'bench');
+  if (!d.allowed || d.cached) throw new Error(`Gateway.check refused the token: ${d.message}`);
+  gatewayCached.check(token, input.now, 'bench');
+  if (!gatewayCached.check(token, input.now, 'bench').cached) throw new Error('Gateway did not cache the token');
+}
 
 function stats(samples) {
   const s = Float64Array.from(samples).sort();
@@ -128,6 +159,15 @@ const cases = [
   { id: 'wasm_evaluate_object', label: 'wasm evaluate (Node, JS object in)', wasm: true,
     what: 'evaluate(input object) in wasm: the same, the input converted from a JS object',
     fn: () => check(evaluate(input).allowed, 'evaluate') },
+  { id: 'wasm_verifier_evaluate', label: 'wasm Verifier.evaluate (keys loaded once)', wasm: true,
+    what: 'Verifier.evaluate(input JSON text without keys): key set loaded once, verify, every check',
+    fn: () => check(verifier.evaluate(inputWithoutKeysText).allowed, 'Verifier.evaluate') },
+  { id: 'wasm_gateway_new_token', label: 'wasm Gateway.check (new token)', wasm: true,
+    what: 'Gateway.check, cache_size 0: claims, RS256 with the prepared key, role bindings',
+    fn: () => check(gatewayNew.check(token, input.now, 'bench').allowed, 'Gateway.check') },
+  { id: 'wasm_gateway_cached_token', label: 'wasm Gateway.check (cached token)', wasm: true,
+    what: 'Gateway.check on a verified token: SHA-256 + lookup, exp re-checked, role bindings',
+    fn: () => check(gatewayCached.check(token, input.now, 'bench').cached, 'Gateway.check cached') },
   { id: 'jose_jwt_verify', label: 'jose jwtVerify (createLocalJWKSet)', async: true,
     what: 'jose jwtVerify: RS256 via WebCrypto, iss, aud, exp/nbf at currentDate; local JWKS',
     fn: () => jwtVerify(token, keySet, joseOptions) },

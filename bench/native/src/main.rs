@@ -256,6 +256,19 @@ fn run() -> Result<(), String> {
         return Err("LoginFlow did not allow the login".into());
     }
 
+    // The input without `keys`, for the key set loaded once (what jose's createLocalJWKSet
+    // and a KeyObject give the peers).
+    let mut without_keys = input.clone();
+    if let Some(m) = without_keys.as_object_mut() {
+        m.remove("keys");
+    }
+    let bytes_without_keys = serde_json::to_vec(&without_keys).map_err(|e| e.to_string())?;
+    let loaded = aadauth::KeySet::from_jwks(&jwks)?;
+    match aadauth::evaluate_json_with_keys(&bytes_without_keys, &loaded) {
+        Ok(out) if out.allowed => {}
+        other => return Err(format!("evaluate_json_with_keys refused: {other:?}")),
+    }
+
     #[cfg(feature = "cache")]
     let mut gateway = gateway::Gateway::new(&input, &jwt, &keys)?;
     #[allow(unused_mut)]
@@ -267,6 +280,16 @@ fn run() -> Result<(), String> {
             iterations: o.iterations,
             f: Box::new(|| {
                 let out = aadauth::evaluate_json(black_box(&bytes));
+                assert!(matches!(out, Ok(ref o) if o.allowed));
+            }),
+        },
+        Case {
+            id: "native_evaluate_loaded_keys",
+            label: "native evaluate_json, key set loaded once",
+            what: "evaluate_json_with_keys(input bytes without keys, KeySet loaded once): parse input, verify, every check",
+            iterations: o.iterations,
+            f: Box::new(|| {
+                let out = aadauth::evaluate_json_with_keys(black_box(&bytes_without_keys), &loaded);
                 assert!(matches!(out, Ok(ref o) if o.allowed));
             }),
         },
@@ -340,6 +363,7 @@ mod gateway {
         role: Role,
         claims: GatewayClaims,
         cache: TokenCache<GatewayClaims>,
+        gate: aadauth::Gate,
     }
 
     impl Gateway {
@@ -370,12 +394,17 @@ mod gateway {
             gateway::authorize(&role, &claims).map_err(|e| format!("gateway authorize: {e}"))?;
             let mut cache = TokenCache::new(100, gateway::DEFAULT_CLOCK_SKEW_SECONDS);
             cache.insert(CacheKey::of(jwt), claims.clone(), claims.exp, now);
+            let mut gate = aadauth::Gate::new(verifier.clone(), keys.clone(), 100, Vec::new());
+            if !gate.check(jwt, now, &role, None).allowed {
+                return Err("Gate::check refused the token".into());
+            }
             Ok(Gateway {
                 now,
                 verifier,
                 role,
                 claims,
                 cache,
+                gate,
             })
         }
 
@@ -385,8 +414,13 @@ mod gateway {
             keys: &'a KeySet,
             o: &Options,
         ) -> Vec<Case<'a>> {
-            let (now, verifier, role, cache) =
-                (self.now, &self.verifier, &self.role, &mut self.cache);
+            let (now, verifier, role, cache, gate) = (
+                self.now,
+                &self.verifier,
+                &self.role,
+                &mut self.cache,
+                &mut self.gate,
+            );
             vec![
                 Case {
                     id: "native_gateway_new_token",
@@ -409,6 +443,16 @@ mod gateway {
                             Lookup::Hit(c) => assert!(gateway::authorize(role, c).is_ok()),
                             _ => panic!("cache miss"),
                         }
+                    }),
+                },
+                Case {
+                    id: "native_gate_cached_token",
+                    label: "native Gate::check (cached token)",
+                    what: "aadauth::Gate::check on a cached token: bound_cidrs, SHA-256 + lookup, authorize, the decision with a copy of the claims",
+                    iterations: o.fast_iterations,
+                    f: Box::new(move || {
+                        let d = gate.check(black_box(jwt), now, role, None);
+                        assert!(d.allowed && d.cached);
                     }),
                 },
             ]
