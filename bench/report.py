@@ -40,6 +40,7 @@ ROWS = [
     ("wasm_verifier_evaluate", "aadauth wasm", "wasm Verifier.evaluate, key set loaded once (new token)"),
     ("wasm_gateway_new_token", "aadauth wasm", "wasm Gateway.check, new token"),
     ("wasm_gateway_cached_token", "aadauth wasm", "wasm Gateway.check, cached token"),
+    ("wasm_gateway_cached_node_sha", "aadauth wasm", "wasm Gateway.checkCached, cached token (SHA-256 by Node)"),
     ("filter_new_token", "aadauth filter", "filter in wasmtime: new token (verify + role)"),
     ("filter_cached_token", "aadauth filter", "filter in wasmtime: cached token (role only)"),
     ("jose_jwt_verify", "peer", "jose jwtVerify + createLocalJWKSet (Node)"),
@@ -295,7 +296,8 @@ def evaluate_targets(results):
         add("wasm cold evaluate in Node faster than jose", None, "not measured")
 
     # Cached token: every build on its own.
-    for build, rid in (("native", "native_gate_cached_token"), ("wasm in Node", "wasm_gateway_cached_token"),
+    for build, rid in (("native", "native_gate_cached_token"), ("wasm in Node, check", "wasm_gateway_cached_token"),
+                       ("wasm in Node, checkCached with Node's SHA-256", "wasm_gateway_cached_node_sha"),
                        ("filter in the test host", "filter_cached_token")):
         v = med(rid)
         name = "cached token, %s: ≥ 20× faster than jose" % build

@@ -15,6 +15,8 @@
 //! that the caller can fetch the key set again ([`Gate::set_keys`]) and retry.
 //! See `spec/gateway-filter.md` for the rules and statuses.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::cache::{CacheKey, Lookup, TokenCache};
@@ -39,9 +41,9 @@ pub struct GateDecision {
     /// No key of the set could be tried for this token: fetch the key set again.
     pub unknown_key: bool,
     /// The verified token's claims (also when the role refused it); `None` when the token
-    /// itself was refused.
+    /// itself was refused. Shared with the cache entry: a hit copies nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub claims: Option<GatewayClaims>,
+    pub claims: Option<Arc<GatewayClaims>>,
 }
 
 impl GateDecision {
@@ -57,7 +59,7 @@ impl GateDecision {
         }
     }
 
-    fn decided(role: &Role, claims: &GatewayClaims, cached: bool) -> GateDecision {
+    fn decided(role: &Role, claims: &Arc<GatewayClaims>, cached: bool) -> GateDecision {
         let (allowed, status, check, message) = match gateway::authorize(role, claims) {
             Ok(()) => (true, 200, String::new(), String::new()),
             Err(d) => (false, d.status, d.check.to_string(), d.message),
@@ -69,7 +71,7 @@ impl GateDecision {
             message,
             cached,
             unknown_key: false,
-            claims: Some(claims.clone()),
+            claims: Some(Arc::clone(claims)),
         }
     }
 }
@@ -79,7 +81,7 @@ impl GateDecision {
 pub struct Gate {
     verifier: Verifier,
     keys: KeySet,
-    cache: TokenCache<GatewayClaims>,
+    cache: TokenCache<Arc<GatewayClaims>>,
     wanted: Vec<String>,
 }
 
@@ -125,12 +127,29 @@ impl Gate {
         role: &Role,
         remote_addr: Option<&str>,
     ) -> GateDecision {
-        if let Err(d) = gateway::check_bound_cidrs(role, remote_addr) {
-            return GateDecision::refused(d.status, d.check, d.message);
-        }
         let key = CacheKey::of(token);
-        match self.cache.get(&key, now) {
-            Lookup::Hit(claims) => return GateDecision::decided(role, claims, true),
+        if let Some(d) = self.check_cached(&key, now, role, remote_addr) {
+            return d;
+        }
+        self.verify_and_remember(token, key, now, role)
+    }
+
+    /// The decision for a token known by its [`CacheKey`] alone (the SHA-256 of the token,
+    /// which a host may compute with its own SHA-256, e.g. Node's `crypto`), when the
+    /// client's address or the cache decides it: `None` means "not in the cache: call
+    /// [`Gate::check`] with the token". Never verifies anything.
+    pub fn check_cached(
+        &mut self,
+        key: &CacheKey,
+        now: i64,
+        role: &Role,
+        remote_addr: Option<&str>,
+    ) -> Option<GateDecision> {
+        if let Err(d) = gateway::check_bound_cidrs(role, remote_addr) {
+            return Some(GateDecision::refused(d.status, d.check, d.message));
+        }
+        match self.cache.get(key, now) {
+            Lookup::Hit(claims) => Some(GateDecision::decided(role, claims, true)),
             Lookup::Expired { exp } => {
                 let message = self
                     .verifier
@@ -139,12 +158,23 @@ impl Gate {
                     .unwrap_or_else(|| "token expired".into());
                 let mut d = GateDecision::refused(401, "token.expiry", message);
                 d.cached = true;
-                return d;
+                Some(d)
             }
-            Lookup::Miss => {}
+            Lookup::Miss => None,
         }
+    }
+
+    /// Verifies a token that is not in the cache, remembers it when verified, and decides.
+    fn verify_and_remember(
+        &mut self,
+        token: &str,
+        key: CacheKey,
+        now: i64,
+        role: &Role,
+    ) -> GateDecision {
         match self.verifier.verify(token, &self.keys, now, &self.wanted) {
             Ok(claims) => {
+                let claims = Arc::new(claims);
                 let decision = GateDecision::decided(role, &claims, false);
                 let exp = claims.exp;
                 self.cache.insert(key, claims, exp, now);

@@ -1025,3 +1025,34 @@ fn gate_without_a_cache_verifies_every_time() {
     }
     assert_eq!(g.cached_tokens(), 0);
 }
+
+/// `check_cached` answers from the cache alone: nothing before the token was verified,
+/// then what `check` answers (the client's address first in both).
+#[test]
+fn gate_check_cached_answers_from_the_cache_alone() {
+    let jwt = sign(&vm_claims());
+    let role = Role::from_json(&sp_role(json!({})), "r").expect("role");
+    let cidr_role =
+        Role::from_json(&sp_role(json!({"token_bound_cidrs": ["10.0.0.0/8"]})), "c").expect("role");
+    let mut g = gate(&keys().jwks, 10);
+    let key = aadauth::cache::CacheKey::of(&jwt);
+    assert_eq!(g.check_cached(&key, NOW, &role, None), None);
+    let d = g.check_cached(&key, NOW, &cidr_role, Some("192.0.2.1"));
+    assert!(
+        matches!(&d, Some(d) if d.status == 403 && d.check == "role.bound_cidrs"),
+        "{d:?}"
+    );
+    let first = g.check(&jwt, NOW, &role, None);
+    assert!(first.allowed && !first.cached);
+    let cached = g.check_cached(&key, NOW, &role, None).expect("cached");
+    assert_eq!(cached, g.check(&jwt, NOW, &role, None));
+    assert!(cached.cached && cached.allowed);
+    let late = g
+        .check_cached(&key, NOW + 86_061, &role, None)
+        .expect("expired");
+    assert!(
+        !late.allowed && late.check == "token.expiry" && late.cached,
+        "{late:?}"
+    );
+    assert_eq!(g.check_cached(&key, NOW + 86_062, &role, None), None);
+}

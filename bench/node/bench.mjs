@@ -12,6 +12,11 @@
 //                            key, the role's bindings, a small decision object.
 //   wasm_gateway_cached      Gateway.check on a token verified before: SHA-256 + lookup,
 //                            exp re-checked, the role's bindings, the decision object.
+//   wasm_gateway_cached_node_sha
+//                            the same with the SHA-256 taken by Node (crypto.hash, or
+//                            createHash before Node 20.12) and
+//                            Gateway.checkCached(digest, ...): the token itself does not
+//                            cross into wasm.
 //   jose_jwt_verify          jose's jwtVerify with createLocalJWKSet (RS256, issuer,
 //                            audience, currentDate = the vector's now): WebCrypto (OpenSSL)
 //                            signature + the standard claims.
@@ -26,6 +31,7 @@
 // Each operation is timed on its own (process.hrtime.bigint) after a warm-up, the rows
 // taking turns; --json writes the raw samples too, which scripts/bench.sh pools over its
 // rounds.
+import * as nodeCrypto from 'node:crypto';
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +155,10 @@ async function measure(cases) {
   return samples;
 }
 
+// Node's one-shot SHA-256 (crypto.hash, Node ≥ 20.12), else createHash.
+const sha256 = typeof nodeCrypto.hash === 'function'
+  ? (s) => nodeCrypto.hash('sha256', s, 'buffer')
+  : (s) => nodeCrypto.createHash('sha256').update(s).digest();
 const check = (ok, what) => {
   if (!ok) throw new Error(`${what} failed during the benchmark`);
 };
@@ -168,6 +178,9 @@ const cases = [
   { id: 'wasm_gateway_cached_token', label: 'wasm Gateway.check (cached token)', wasm: true,
     what: 'Gateway.check on a verified token: SHA-256 + lookup, exp re-checked, role bindings',
     fn: () => check(gatewayCached.check(token, input.now, 'bench').cached, 'Gateway.check cached') },
+  { id: 'wasm_gateway_cached_node_sha', label: 'wasm Gateway.checkCached (Node SHA-256)', wasm: true,
+    what: "Node's SHA-256 of the token (crypto.hash) + Gateway.checkCached(digest): lookup, exp, role bindings",
+    fn: () => check(gatewayCached.checkCached(sha256(token), input.now, 'bench')?.cached, 'Gateway.checkCached') },
   { id: 'jose_jwt_verify', label: 'jose jwtVerify (createLocalJWKSet)', async: true,
     what: 'jose jwtVerify: RS256 via WebCrypto, iss, aud, exp/nbf at currentDate; local JWKS',
     fn: () => jwtVerify(token, keySet, joseOptions) },

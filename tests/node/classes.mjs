@@ -9,6 +9,7 @@
 //
 //   node tests/node/classes.mjs
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import init, { evaluate, Gateway, Verifier } from '../../pkg/aadauth_wasm.js';
 
@@ -80,6 +81,17 @@ assert.ok(compared >= 80, `only ${compared} vectors compared`);
   const second = gw.check(`Bearer ${token}`, now, 'web');
   assert.equal(second.cached, true);
   assert.deepEqual({ ...second, cached: false }, first);
+
+  // checkCached: the SHA-256 computed by Node, the answer from the cache alone.
+  const digest = createHash('sha256').update(token).digest();
+  const fresh = new Gateway(settings, input.keys);
+  assert.equal(fresh.checkCached(digest, now, 'web'), undefined);
+  assert.equal(fresh.check(token, now, 'web').cached, false);
+  assert.deepEqual(fresh.checkCached(digest, now, 'web'), fresh.check(token, now, 'web'));
+  assert.equal(fresh.checkCached(new Uint8Array(digest), now, 'web').cached, true);
+  assert.equal(fresh.checkCached(digest, now, 'nope').check, 'role.exists');
+  assert.throws(() => fresh.checkCached(digest.subarray(0, 31), now, 'web'), (e) => e.code === 'input_invalid' && e.field === 'sha256');
+  assert.equal(fresh.checkCached(createHash('sha256').update(`${token}x`).digest(), now, 'web'), undefined);
 
   const refused = gw.check(token, now, 'other');
   assert.equal(refused.allowed, false);

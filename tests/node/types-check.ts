@@ -71,11 +71,12 @@ const gateway = new Gateway(gatewayOptions, '{"keys": []}');
 const decision: GatewayDecision = gateway.check('eyJ…', 1764500000, 'web', '10.0.0.4');
 const oid: string | undefined = decision.claims?.oid;
 const cachedTokens: number = gateway.cachedTokens;
+const maybe: GatewayDecision | undefined = gateway.checkCached(new Uint8Array(32), 1764500000, 'web');
 // @ts-expect-error `check` returns a GatewayDecision, not `any`
 const n5: number = gateway.check('eyJ…', 1764500000, 'web');
 // @ts-expect-error the options need `tenant_id`
 const badOptions: GatewayOptions = { audiences: [], roles: {} };
-console.log(viaKeys, keyInfo, oid, cachedTokens, n5, badOptions);
+console.log(viaKeys, keyInfo, oid, cachedTokens, maybe, n5, badOptions);
 
 // @ts-expect-error `now` is required
 evaluate({ login: { role: 'web' } });

@@ -201,7 +201,25 @@ pub struct GatewayDecision {
     /// The named claims of a verified token (also when the role refused it); absent when
     /// the token itself was refused. A claim the token lacks is left out.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub claims: Option<std::collections::BTreeMap<String, String>>,
+    pub claims: Option<SelectedClaims>,
+}
+
+/// The claims a gateway decision names, serialized as a JSON object (`{"oid": …}`) straight
+/// from the verified claims shared with the cache, without copying them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedClaims(std::sync::Arc<aadauth::gateway::GatewayClaims>);
+
+impl SelectedClaims {
+    /// `(name, value)` in the order the settings name them.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0.selected
+    }
+}
+
+impl serde::Serialize for SelectedClaims {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.selected.iter().map(|(k, v)| (k, v)))
+    }
 }
 
 impl From<aadauth::GateDecision> for GatewayDecision {
@@ -213,13 +231,39 @@ impl From<aadauth::GateDecision> for GatewayDecision {
             message: d.message,
             cached: d.cached,
             unknown_key: d.unknown_key,
-            claims: d.claims.map(|c| c.selected.into_iter().collect()),
+            claims: d.claims.map(SelectedClaims),
         }
     }
 }
 
 /// The claims a `Gateway` returns when its settings name none.
 pub const DEFAULT_GATEWAY_CLAIMS: [&str; 3] = ["oid", "appid", "tid"];
+
+/// The role named `name` (case-insensitive; role names are stored lower-cased), without
+/// an allocation for a name already in lower case.
+fn find_role<'a>(
+    roles: &'a std::collections::BTreeMap<String, Role>,
+    name: &str,
+) -> Option<&'a Role> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) || !name.is_ascii() {
+        roles.get(&name.to_lowercase())
+    } else {
+        roles.get(name)
+    }
+}
+
+/// The decision for a role the gateway does not have (500, as in the filter).
+fn no_role(role: &str) -> aadauth::GateDecision {
+    aadauth::GateDecision {
+        allowed: false,
+        status: 500,
+        check: "role.exists".into(),
+        message: format!("no role named {}", aadauth::gocompat::quote(role)),
+        cached: false,
+        unknown_key: false,
+        claims: None,
+    }
+}
 
 /// The members of a `Gateway`'s settings.
 const GATEWAY_SETTINGS: [&str; 8] = [
@@ -291,7 +335,12 @@ impl GatewayState {
                 .iter()
                 .map(|c| c.to_string())
                 .collect(),
-            Some(v) => aadauth::fields::string_list("claims", v)?,
+            Some(v) => {
+                let mut list = aadauth::fields::string_list("claims", v)?;
+                let mut seen = std::collections::BTreeSet::new();
+                list.retain(|c| seen.insert(c.clone()));
+                list
+            }
         };
         let roles = aadauth::gateway::parse_roles(
             obj.get("roles").unwrap_or(&serde_json::Value::Null),
@@ -324,18 +373,35 @@ impl GatewayState {
             Some(p) if p.eq_ignore_ascii_case("bearer ") => token[7..].trim_start(),
             _ => token,
         };
-        match self.roles.get(&role.to_lowercase()) {
+        match find_role(&self.roles, role) {
             Some(r) => self.gate.check(token, now, r, remote_addr),
-            None => aadauth::GateDecision {
-                allowed: false,
-                status: 500,
-                check: "role.exists".into(),
-                message: format!("no role named {}", aadauth::gocompat::quote(role)),
-                cached: false,
-                unknown_key: false,
-                claims: None,
-            },
+            None => no_role(role),
         }
+    }
+
+    /// [`aadauth::Gate::check_cached`] for a token known by its SHA-256 (32 bytes):
+    /// `Ok(None)` when the token must be checked with [`GatewayState::check`].
+    pub fn check_cached(
+        &mut self,
+        sha256: &[u8],
+        now: i64,
+        role: &str,
+        remote_addr: Option<&str>,
+    ) -> Result<Option<aadauth::GateDecision>, ApiError> {
+        let digest: [u8; 32] = sha256.try_into().map_err(|_| {
+            ApiError::input(
+                "sha256",
+                format!(
+                    "must be the 32 bytes of the token's SHA-256, got {} bytes",
+                    sha256.len()
+                ),
+            )
+        })?;
+        let key = aadauth::cache::CacheKey(digest);
+        Ok(match find_role(&self.roles, role) {
+            Some(r) => self.gate.check_cached(&key, now, r, remote_addr),
+            None => Some(no_role(role)),
+        })
     }
 
     /// Replaces the key set (JWKS JSON text) after a rotation.
@@ -612,6 +678,36 @@ impl Gateway {
         let now = unix_seconds(now)?;
         let d = self.state.check(token, now, role, remote_addr.as_deref());
         js_parse_json(&to_json(&GatewayDecision::from(d))?)
+    }
+
+    /// The decision for a token known by its SHA-256, when the cache (or the client's
+    /// address) decides it; `undefined` when the token is not in the cache and must go
+    /// through `check`. For hosts with a fast SHA-256 of their own (Node's `crypto`): a
+    /// repeated token then crosses into WebAssembly as 32 bytes, not as the whole token.
+    ///
+    /// ```js
+    /// const digest = createHash('sha256').update(token).digest();
+    /// const d = gateway.checkCached(digest, now, role) ?? gateway.check(token, now, role);
+    /// ```
+    #[wasm_bindgen(js_name = checkCached, unchecked_return_type = "GatewayDecision | undefined")]
+    pub fn check_cached(
+        &mut self,
+        #[wasm_bindgen(
+            param_description = "the SHA-256 of the raw token, without `Bearer ` (32 bytes)"
+        )]
+        sha256: &[u8],
+        now: f64,
+        role: &str,
+        #[wasm_bindgen(js_name = remoteAddr)] remote_addr: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let now = unix_seconds(now)?;
+        match self
+            .state
+            .check_cached(sha256, now, role, remote_addr.as_deref())?
+        {
+            Some(d) => js_parse_json(&to_json(&GatewayDecision::from(d))?),
+            None => Ok(JsValue::UNDEFINED),
+        }
     }
 
     /// Replaces the key set after a rotation (cached tokens stay verified).
