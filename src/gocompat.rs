@@ -139,6 +139,25 @@ pub fn relative(at: i64, now: i64) -> String {
     }
 }
 
+/// Whether `src` is the canonical unpadded base64url spelling of the bytes it decodes to
+/// (what `RawURLEncoding.EncodeToString` would write back): only alphabet characters (Go's
+/// decoder skips `\r` and `\n`; a canonical spelling has none), no impossible length, and
+/// zero unused bits in the last character. Checked in place, without decoding or
+/// re-encoding.
+pub fn base64url_is_canonical(src: &str) -> bool {
+    let b = src.as_bytes();
+    if b.iter().any(|c| DECODE[usize::from(*c)] & 0x80 != 0) {
+        return false;
+    }
+    let last = b.last().map(|c| DECODE[usize::from(*c)]).unwrap_or(0);
+    match b.len() % 4 {
+        0 => true,
+        1 => false,
+        2 => last & 0x0f == 0,
+        _ => last & 0x03 == 0,
+    }
+}
+
 /// Go's `base64.RawURLEncoding.DecodeString`: the URL alphabet, no padding, `\r` and `\n`
 /// skipped, non-zero trailing bits accepted. The error is Go's `CorruptInputError` text.
 pub fn base64url_decode(src: &str) -> Result<Vec<u8>, String> {

@@ -350,18 +350,19 @@ pub fn parse_jws<'a>(raw: &'a str, allowed: &[&str]) -> Result<Jws<'a>, String> 
         return Err("go-jose/go-jose: compact JWS format must have three parts".into());
     }
     let header_bytes = gocompat::base64url_decode(parts[0])?;
-    let payload_bytes = gocompat::base64url_decode(parts[1])?;
+    // The payload is decoded only for go-jose's error on a malformed one: a canonical
+    // spelling always decodes (and the claims are read elsewhere).
+    let payload_canonical = gocompat::base64url_is_canonical(parts[1]);
+    if !payload_canonical {
+        gocompat::base64url_decode(parts[1])?;
+    }
     let signature = gocompat::base64url_decode(parts[2])?;
     // go-jose verifies over the canonical re-encoding of what it decoded; aadauth verifies
     // over the token as sent and requires every part to be that canonical encoding, so a
     // signature is only ever accepted over the one spelling both agree on.
-    let signature_canonical = {
-        use base64::Engine;
-        let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        enc.encode(&signature) == parts[2]
-            && enc.encode(&header_bytes) == parts[0]
-            && enc.encode(&payload_bytes) == parts[1]
-    };
+    let signature_canonical = payload_canonical
+        && gocompat::base64url_is_canonical(parts[0])
+        && gocompat::base64url_is_canonical(parts[2]);
     let header_members = if header_bytes.is_empty() {
         Members::default()
     } else {

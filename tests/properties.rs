@@ -111,4 +111,16 @@ proptest! {
         // unused; aadauth verifies the token exactly as sent, so any change refuses.
         prop_assert!(!out.allowed, "mutated byte {} bit {} still allowed", i, bit);
     }
+
+    /// The in-place canonical check is exactly "decodes, and re-encodes to itself".
+    #[test]
+    fn base64url_canonical_check_equals_decode_then_encode(
+        text in "[A-Za-z0-9_\\-=+/\r\n. ]{0,12}",
+    ) {
+        use base64::Engine;
+        let by_roundtrip = aadauth::gocompat::base64url_decode(&text).is_ok_and(|bytes| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes) == text
+        });
+        prop_assert_eq!(aadauth::gocompat::base64url_is_canonical(&text), by_roundtrip, "{:?}", text);
+    }
 }
