@@ -103,8 +103,11 @@ impl Gate {
         }
     }
 
-    /// Replaces the key set (after a rotation). Cached tokens stay: they were verified.
+    /// Replaces the key set (after a rotation). Cached tokens signed by a key that left the
+    /// set are forgotten ([`GatewayClaims::signed_by_a_key_of`], the filter's rule too); the
+    /// others stay, they were verified.
     pub fn set_keys(&mut self, keys: KeySet) {
+        self.cache.retain(|c| c.signed_by_a_key_of(&keys));
         self.keys = keys;
     }
 

@@ -591,6 +591,13 @@ impl Verifier {
 }
 
 impl GatewayClaims {
+    /// Whether a cached token may stay cached after the key set changed to `keys`: a token
+    /// verified with a key that left the set (withdrawn early, e.g. after a compromise) is
+    /// verified again on its next request; one without a `kid` stays (every key was tried).
+    pub fn signed_by_a_key_of(&self, keys: &KeySet) -> bool {
+        self.kid.as_deref().is_none_or(|k| keys.has_kid(k))
+    }
+
     /// Assembles the verified claims from what the token checks read.
     pub fn from_parts(
         az: &AzureClaims,

@@ -171,6 +171,11 @@ impl KeySet {
     }
 
     /// The keys go-oidc would try for a token with this `kid`.
+    /// Whether the set has a key with this `kid`.
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+
     pub fn candidates<'a>(&'a self, kid: Option<&'a str>) -> impl Iterator<Item = &'a Key> + 'a {
         self.keys.iter().filter(move |k| match kid {
             None | Some("") => true,

@@ -1056,3 +1056,22 @@ fn gate_check_cached_answers_from_the_cache_alone() {
     );
     assert_eq!(g.check_cached(&key, NOW + 86_062, &role, None), None);
 }
+
+/// A key rotation forgets the cached tokens of a key that left the set (the filter's rule),
+/// and keeps the others.
+#[test]
+fn gate_set_keys_forgets_tokens_of_withdrawn_keys() {
+    let jwt = sign(&vm_claims());
+    let role = Role::from_json(&sp_role(json!({})), "r").expect("role");
+    let mut g = gate(&keys().jwks, 10);
+    assert!(g.check(&jwt, NOW, &role, None).allowed);
+    // Same keys again: the token stays cached.
+    g.set_keys(KeySet::from_jwks(&keys().jwks).expect("jwks"));
+    assert_eq!(g.cached_tokens(), 1);
+    // demo-key-1 (the token's) withdrawn: forgotten, and refused on its next request.
+    let only_key_2 = json!({"keys": [keys().jwks["keys"][1].clone()]});
+    g.set_keys(KeySet::from_jwks(&only_key_2).expect("jwks"));
+    assert_eq!(g.cached_tokens(), 0);
+    let d = g.check(&jwt, NOW, &role, None);
+    assert!(!d.allowed && !d.cached && d.unknown_key, "{d:?}");
+}

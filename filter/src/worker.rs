@@ -154,12 +154,6 @@ impl KeyState {
             None
         };
     }
-
-    fn has_kid(&self, kid: &str) -> bool {
-        self.combined
-            .as_ref()
-            .is_some_and(|s| s.keys.iter().any(|k| k.kid.as_deref() == Some(kid)))
-    }
 }
 
 /// A request paused until keys arrive: what is needed to decide it later.
@@ -365,9 +359,11 @@ impl Worker {
         self.keys.fetched_at = Some(fetched_at);
         self.keys.rebuild();
         // Tokens signed by a key that left the set are verified again.
-        let keys = &self.keys;
-        if let Some(cache) = self.cache.as_mut() {
-            cache.retain(|c| c.kid.as_deref().is_none_or(|k| keys.has_kid(k)));
+        let (keys, cache) = (&self.keys.combined, self.cache.as_mut());
+        if let Some(cache) = cache {
+            let empty = KeySet::default();
+            let keys = keys.as_ref().unwrap_or(&empty);
+            cache.retain(|c| c.signed_by_a_key_of(keys));
         }
     }
 
