@@ -710,7 +710,8 @@ impl Gateway {
         }
     }
 
-    /// Replaces the key set after a rotation (cached tokens stay verified).
+    /// Replaces the key set after a rotation; cached tokens of a key that left the set are
+    /// forgotten (verified again on their next request), the others stay.
     #[wasm_bindgen(js_name = setKeys)]
     pub fn set_keys(
         &mut self,
