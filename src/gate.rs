@@ -41,9 +41,26 @@ pub struct GateDecision {
     /// No key of the set could be tried for this token: fetch the key set again.
     pub unknown_key: bool,
     /// The verified token's claims (also when the role refused it); `None` when the token
-    /// itself was refused. Shared with the cache entry: a hit copies nothing.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// itself was refused. Shared with the cache entry: a hit copies nothing. In JSON, only
+    /// the claims the gate was asked for (`wanted`), as an object (`{"oid": …}`): what a
+    /// host passes on, like the filter's `claim_to_headers`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "selected_claims"
+    )]
     pub claims: Option<Arc<GatewayClaims>>,
+}
+
+/// Serializes the selected claims as a JSON object, in the order they were asked for.
+fn selected_claims<S: serde::Serializer>(
+    claims: &Option<Arc<GatewayClaims>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let pairs = claims
+        .as_deref()
+        .map(|c| c.selected.as_slice())
+        .unwrap_or(&[]);
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
 impl GateDecision {

@@ -1075,3 +1075,35 @@ fn gate_set_keys_forgets_tokens_of_withdrawn_keys() {
     let d = g.check(&jwt, NOW, &role, None);
     assert!(!d.allowed && !d.cached && d.unknown_key, "{d:?}");
 }
+
+/// The JSON form of a decision carries only the claims the gate was asked for, as an
+/// object in the order asked (what the wasm `Gateway` returns to JavaScript).
+#[test]
+fn gate_decision_json_carries_the_wanted_claims() {
+    let jwt = sign(&vm_claims());
+    let role = Role::from_json(&sp_role(json!({})), "r").expect("role");
+    let v = Verifier::new(TENANT, Cloud::AzurePublicCloud, &settings_of(None), ARM_AUD)
+        .expect("verifier");
+    let wanted = vec![
+        "resource_group".to_string(),
+        "oid".to_string(),
+        "absent".to_string(),
+    ];
+    let mut g = aadauth::Gate::new(
+        v,
+        KeySet::from_jwks(&keys().jwks).expect("jwks"),
+        10,
+        wanted,
+    );
+    let text = serde_json::to_string(&g.check(&jwt, NOW, &role, None)).expect("json");
+    assert_eq!(
+        text,
+        format!(
+            r#"{{"allowed":true,"status":200,"check":"","message":"","cached":false,"unknown_key":false,"claims":{{"resource_group":"rg-web","oid":"{VM_OID}"}}}}"#
+        )
+    );
+    let refused = g.check("a.b.c", NOW, &role, None);
+    let v: Value = serde_json::to_value(&refused).expect("json");
+    assert_eq!(v["status"], 401);
+    assert!(v.get("claims").is_none(), "{v}");
+}

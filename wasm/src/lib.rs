@@ -186,56 +186,6 @@ pub struct GatewayState {
     roles: std::collections::BTreeMap<String, Role>,
 }
 
-/// What `Gateway.check` returns: the core's [`aadauth::GateDecision`] with, as `claims`,
-/// only the claims the settings name (`claims`, default `oid`, `appid`, `tid`) as an
-/// object — what a service passes on, like the filter's `claim_to_headers` — so that a
-/// cached decision stays a small object.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct GatewayDecision {
-    pub allowed: bool,
-    pub status: u16,
-    pub check: String,
-    pub message: String,
-    pub cached: bool,
-    pub unknown_key: bool,
-    /// The named claims of a verified token (also when the role refused it); absent when
-    /// the token itself was refused. A claim the token lacks is left out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claims: Option<SelectedClaims>,
-}
-
-/// The claims a gateway decision names, serialized as a JSON object (`{"oid": …}`) straight
-/// from the verified claims shared with the cache, without copying them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelectedClaims(std::sync::Arc<aadauth::gateway::GatewayClaims>);
-
-impl SelectedClaims {
-    /// `(name, value)` in the order the settings name them.
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.0.selected
-    }
-}
-
-impl serde::Serialize for SelectedClaims {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.selected.iter().map(|(k, v)| (k, v)))
-    }
-}
-
-impl From<aadauth::GateDecision> for GatewayDecision {
-    fn from(d: aadauth::GateDecision) -> Self {
-        GatewayDecision {
-            allowed: d.allowed,
-            status: d.status,
-            check: d.check,
-            message: d.message,
-            cached: d.cached,
-            unknown_key: d.unknown_key,
-            claims: d.claims.map(SelectedClaims),
-        }
-    }
-}
-
 /// The claims a `Gateway` returns when its settings name none.
 pub const DEFAULT_GATEWAY_CLAIMS: [&str; 3] = ["oid", "appid", "tid"];
 
@@ -677,7 +627,7 @@ impl Gateway {
     ) -> Result<JsValue, JsValue> {
         let now = unix_seconds(now)?;
         let d = self.state.check(token, now, role, remote_addr.as_deref());
-        js_parse_json(&to_json(&GatewayDecision::from(d))?)
+        js_parse_json(&to_json(&d)?)
     }
 
     /// The decision for a token known by its SHA-256, when the cache (or the client's
@@ -705,7 +655,7 @@ impl Gateway {
             .state
             .check_cached(sha256, now, role, remote_addr.as_deref())?
         {
-            Some(d) => js_parse_json(&to_json(&GatewayDecision::from(d))?),
+            Some(d) => js_parse_json(&to_json(&d)?),
             None => Ok(JsValue::UNDEFINED),
         }
     }
