@@ -666,7 +666,6 @@ impl Run<'_> {
                 }
             }
         });
-        self.claims_json = members.as_ref().map(Members::to_value);
         let oidc: Option<OidcClaims> = match &members {
             None => {
                 if payload.is_none() {
@@ -1001,16 +1000,20 @@ impl Run<'_> {
             for id in BINDING_CHECKS.iter().chain(resource_checks) {
                 self.record(id, R::Unknown("no role to check against".into()));
             }
+            self.claims_json = members.map(Members::into_value);
             return Ok(self.finish(None, None, &None));
         };
         if self.gw() {
             let gc = self.gateway_claims.clone();
             self.gateway_bindings(role, gc.as_ref(), members.as_ref());
             self.gateway_resource_checks(role, gc.as_ref());
+            self.claims_json = members.map(Members::into_value);
             return Ok(self.finish(Some(role), claims.as_ref(), &None));
         }
         self.bindings(role, claims.as_ref(), members.as_ref());
         let app_id_match = self.resource_checks(role, claims.as_ref())?;
+        // The decoded claims go into the output as they are, moved rather than copied.
+        self.claims_json = members.map(Members::into_value);
         Ok(self.finish(Some(role), claims.as_ref(), &app_id_match))
     }
 

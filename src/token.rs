@@ -50,6 +50,15 @@ impl Members {
         }
         Value::Object(map)
     }
+
+    /// [`Members::to_value`] without copying: the object as a plain JSON value.
+    pub fn into_value(self) -> Value {
+        let mut map = serde_json::Map::new();
+        for (k, v) in self.0 {
+            map.insert(k, v);
+        }
+        Value::Object(map)
+    }
 }
 
 enum Doc {

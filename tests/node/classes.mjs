@@ -145,6 +145,37 @@ assert.ok(compared >= 80, `only ${compared} vectors compared`);
   bad({ roles: { web: { bound_locations: ['eastus'], bound_service_principal_ids: ['x'] } } }, 'roles.web.bound_locations');
 }
 
+// --- Strings in: copied with TextEncoder.encodeInto, not wasm-bindgen's per-character loop --
+{
+  const { input } = load('allowed_vm_system_assigned.json');
+  const { keys, ...rest } = input;
+  const verifier = new Verifier(keys);
+  // Non-ASCII text (2-, 3- and 4-byte UTF-8), in JSON text and in an object: the same
+  // output either way.
+  for (const odd of ['wéb', 'ウェブ', 'web😀']) {
+    const patched = { ...rest, login: { ...rest.login, role: odd } };
+    const fromText = verifier.evaluate(JSON.stringify(patched));
+    const fromObject = verifier.evaluate(patched);
+    assert.deepEqual(fromText, fromObject, odd);
+    assert.equal(fromText.allowed, false, odd);
+    // The text arrived intact: the role name comes back in the explanation.
+    assert.ok(fromText.checks.find((c) => c.id === 'request.role').detail.includes(odd), odd);
+  }
+  const oid = JSON.parse(Buffer.from(input.login.jwt.split('.')[1], 'base64url').toString()).oid;
+  const settings = { tenant_id: input.config.tenant_id, audiences: [input.config.resource], roles: { web: { bound_service_principal_ids: [oid] } } };
+  const gw = new Gateway(settings, keys);
+  assert.equal(gw.check(input.login.jwt, input.now, 'web').allowed, true);
+  // A lone surrogate becomes U+FFFD; the longest string takes wasm-bindgen's own copy.
+  for (const odd of [`${input.login.jwt}é`, `é${input.login.jwt}`, `${input.login.jwt}\ud800`, '', ' '.repeat(70000), 'x'.repeat(2_000_000)]) {
+    const d = gw.check(odd, input.now, 'web');
+    assert.equal(d.allowed, false, odd.slice(0, 20));
+    assert.equal(d.status, 401, odd.slice(0, 20));
+  }
+  for (const notString of [undefined, null, 42, {}, ['a'], new String('x')]) {
+    assert.throws(() => gw.check(notString, input.now, 'web'), (e) => e.code === 'input_invalid' && e.field === 'token', String(notString));
+  }
+}
+
 if (failures.length) {
   console.error(failures.join('\n'));
   process.exit(1);
