@@ -56,6 +56,9 @@ fn wasi(r: R<u32>) -> wasmtime::Result<u32> {
 const IMA: Fail = Fail::Status(Status::InvalidMemoryAccess);
 
 fn memory(c: &mut C) -> R<wasmtime::Memory> {
+    if let Some(m) = c.data().memory {
+        return Ok(m);
+    }
     match c.get_export("memory") {
         Some(Extern::Memory(m)) => Ok(m),
         _ => Err(IMA),
@@ -103,11 +106,15 @@ fn write_u64(c: &mut C, ptr: u32, v: u64) -> R {
 
 /// Allocates `size` bytes in the guest with its exported allocator.
 fn alloc(c: &mut C, size: u32) -> R<u32> {
-    let func = ["proxy_on_memory_allocate", "malloc"]
-        .iter()
-        .find_map(|name| c.get_export(name).and_then(Extern::into_func))
-        .ok_or(IMA)?;
-    let func = func.typed::<u32, u32>(&*c).map_err(|_| IMA)?;
+    let func = match c.data().allocator.clone() {
+        Some(f) => f,
+        None => ["proxy_on_memory_allocate", "malloc"]
+            .iter()
+            .find_map(|name| c.get_export(name).and_then(Extern::into_func))
+            .ok_or(IMA)?
+            .typed::<u32, u32>(&*c)
+            .map_err(|_| IMA)?,
+    };
     let ptr = func.call(&mut *c, size).map_err(Fail::Trap)?;
     if ptr == 0 {
         return Err(IMA);
@@ -284,6 +291,8 @@ fn proxy_done(c: &mut C) -> R {
     match state.phases.get_mut(&state.effective) {
         Some(p) if *p == Phase::AwaitingDone => {
             *p = Phase::DoneRequested;
+            let id = state.effective;
+            state.done_requested.push(id);
             Ok(())
         }
         _ => Err(Status::NotFound.into()),

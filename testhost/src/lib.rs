@@ -40,7 +40,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use wasmtime::{Engine, Instance, Linker, Module, Store, WasmParams, WasmResults};
+use wasmtime::{Engine, Instance, Linker, Module, Store, TypedFunc, WasmParams, WasmResults};
 
 pub use shared::SharedData;
 pub use types::{Action, HttpCall, LocalResponse, LogLevel, RequestId};
@@ -57,7 +57,19 @@ pub struct Host {
     next_context_id: u32,
     /// Set when a guest call trapped: like Envoy, the VM is then unusable.
     failed: Option<String>,
+    /// Exports by name and signature, resolved on first use (Envoy resolves the ABI's
+    /// callbacks once per VM): a lookup by name and a type check per call would cost
+    /// more than some of the callbacks themselves.
+    exports: Vec<Export>,
 }
+
+/// A resolved export: name, signature, and the `TypedFunc` (`None` when the module does
+/// not export it).
+type Export = (
+    &'static str,
+    std::any::TypeId,
+    Option<Box<dyn std::any::Any + Send + Sync>>,
+);
 
 impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -149,11 +161,19 @@ impl Host {
             None => bail!("the module exports no memory"),
         }
 
+        let memory = instance.get_memory(&mut store, "memory");
+        let allocator = ["proxy_on_memory_allocate", "malloc"]
+            .iter()
+            .find_map(|name| instance.get_func(&mut store, name))
+            .and_then(|f| f.typed::<u32, u32>(&store).ok());
+        store.data_mut().memory = memory;
+        store.data_mut().allocator = allocator;
         let mut host = Host {
             store,
             instance,
             next_context_id: ROOT + 1,
             failed: None,
+            exports: Vec::new(),
         };
         if host.has_export("_initialize") {
             host.call::<(), ()>("_initialize", 0, ())?;
@@ -470,6 +490,9 @@ impl Host {
             } else {
                 Phase::AwaitingDone
             };
+            if done {
+                self.store.data_mut().done_requested.push(ctx);
+            }
         }
         self.reap()?;
         Ok(done)
@@ -479,14 +502,19 @@ impl Host {
     fn reap(&mut self) -> Result<()> {
         loop {
             let state = self.store.data_mut();
-            let Some(ctx) = state
-                .phases
+            // Lowest context id first, as Envoy's map of contexts would have it.
+            let Some((i, _)) = state
+                .done_requested
                 .iter()
-                .find(|(_, p)| **p == Phase::DoneRequested)
-                .map(|(id, _)| *id)
+                .enumerate()
+                .min_by_key(|(_, ctx)| **ctx)
             else {
                 return Ok(());
             };
+            let ctx = state.done_requested.swap_remove(i);
+            if state.phases.get(&ctx) != Some(&Phase::DoneRequested) {
+                continue;
+            }
             state.phases.insert(ctx, Phase::Deleted);
             // Envoy cancels the calls of a destroyed context.
             state.calls.retain(|_, (_, owner)| *owner != ctx);
@@ -497,7 +525,7 @@ impl Host {
 
     /// Calls the export `name` (if the module has it) with `ctx` as the
     /// effective context, then finalizes contexts the filter marked done.
-    fn call<P: WasmParams, R: WasmResults>(
+    fn call<P: WasmParams + 'static, R: WasmResults + 'static>(
         &mut self,
         name: &'static str,
         ctx: u32,
@@ -508,20 +536,47 @@ impl Host {
         Ok(result)
     }
 
-    fn call_raw<P: WasmParams, R: WasmResults>(
+    /// Where the export `name` with the signature `P -> R` sits in `exports` (resolved
+    /// on first use).
+    fn export<P: WasmParams + 'static, R: WasmResults + 'static>(
+        &mut self,
+        name: &'static str,
+    ) -> Result<usize> {
+        let ty = std::any::TypeId::of::<(P, R)>();
+        if let Some(i) = self
+            .exports
+            .iter()
+            .position(|(n, t, _)| *n == name && *t == ty)
+        {
+            return Ok(i);
+        }
+        let func = match self.instance.get_func(&mut self.store, name) {
+            None => None,
+            Some(f) => Some(Box::new(
+                f.typed::<P, R>(&self.store)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("export {name} has an unexpected signature"))?,
+            ) as Box<dyn std::any::Any + Send + Sync>),
+        };
+        self.exports.push((name, ty, func));
+        Ok(self.exports.len() - 1)
+    }
+
+    fn call_raw<P: WasmParams + 'static, R: WasmResults + 'static>(
         &mut self,
         name: &'static str,
         ctx: u32,
         params: P,
     ) -> Result<Option<R>> {
         self.check_usable()?;
-        let Some(func) = self.instance.get_func(&mut self.store, name) else {
+        let i = self.export::<P, R>(name)?;
+        let Some(func) = self.exports[i]
+            .2
+            .as_ref()
+            .and_then(|f| f.downcast_ref::<TypedFunc<P, R>>())
+        else {
             return Ok(None);
         };
-        let func = func
-            .typed::<P, R>(&self.store)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("export {name} has an unexpected signature"))?;
         let state = self.store.data_mut();
         state.effective = ctx;
         state.callback = name;

@@ -53,6 +53,13 @@ pub(crate) struct State {
     /// The context hostcalls act on.
     pub(crate) effective: u32,
     pub(crate) phases: BTreeMap<u32, Phase>,
+    /// Contexts whose phase became `DoneRequested`, in order (so that finishing a request
+    /// does not scan every context the VM ever had).
+    pub(crate) done_requested: Vec<u32>,
+    /// The guest's memory and allocator, looked up once after instantiation (Envoy
+    /// resolves them once per VM too), not by name on every hostcall.
+    pub(crate) memory: Option<wasmtime::Memory>,
+    pub(crate) allocator: Option<wasmtime::TypedFunc<u32, u32>>,
     pub(crate) streams: BTreeMap<u32, Stream>,
     pub(crate) calls: BTreeMap<u32, (HttpCall, u32)>,
     pub(crate) next_token: u32,
@@ -74,6 +81,9 @@ impl State {
             callback: "",
             effective: 0,
             phases: BTreeMap::new(),
+            done_requested: Vec::new(),
+            memory: None,
+            allocator: None,
             streams: BTreeMap::new(),
             calls: BTreeMap::new(),
             next_token: 1,
