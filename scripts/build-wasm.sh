@@ -105,10 +105,11 @@ wasm-pack --quiet build wasm --target web --out-dir "../$tmp" --release
 WASM_OPT_LEVEL="${AADAUTH_WASM_OPT:--O3}"
 log "wasm-opt $WASM_OPT_LEVEL ($(wasm-opt --version))"
 cp "$tmp/aadauth_wasm_bg.wasm" "$tmp/bindgen.wasm"
-# The features rustc enables by default for wasm32-unknown-unknown; every current browser
-# and Node 18+ have them.
+# The features rustc enables by default for wasm32-unknown-unknown, plus SIMD (128-bit),
+# which .cargo/config.toml turns on; every current browser (Chrome/Edge 91+, Firefox 89+,
+# Safari 16.4+), Node 16.4+ and Envoy's runtimes (V8, wasmtime, WAMR) have them.
 wasm-opt "$WASM_OPT_LEVEL" \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
   "$tmp/bindgen.wasm" -o "$tmp/aadauth_wasm_bg.wasm"
 # binaryen before version 110 (Debian 12 ships 108) writes every table export as table 0,
