@@ -96,6 +96,11 @@ fn engine() -> Result<&'static Engine> {
             } else {
                 wasmtime::OptLevel::None
             });
+            // PROXY_WASM_TESTHOST_PROFILE=perfmap writes /tmp/perf-<pid>.map, so that
+            // `perf report` names the guest's functions.
+            if std::env::var("PROXY_WASM_TESTHOST_PROFILE").is_ok_and(|v| v == "perfmap") {
+                config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+            }
             Engine::new(&config).map_err(|e| format!("{e:#}"))
         })
         .as_ref()
