@@ -117,9 +117,9 @@ impl RsaVerifier {
                 std::mem::swap(&mut x, &mut y);
             }
         }
-        let mut one = vec![0 as Limb; len];
-        one[0] = 1;
-        mont_mul_into(&mut y, &x, &one, &self.n, self.n0inv);
+        // Out of Montgomery form: x·R⁻¹, a reduction alone (half the work of a
+        // multiplication by 1).
+        from_montgomery_into(&mut y, &x, &self.n, self.n0inv);
         Some(to_bytes(&y, self.k))
     }
 
@@ -239,7 +239,28 @@ fn mont_sqr_into(out: &mut [Limb], a: &[Limb], n: &[Limb], n0inv: Limb) {
         p[2 * i + 1] = v1;
         c = Limb::from(o1) + Limb::from(o1b);
     }
-    // Montgomery reduction of the 2s-limb square.
+    redc_into(out, p, n, n0inv);
+}
+
+/// a·R⁻¹ mod n (leaving Montgomery form), for a below n.
+fn from_montgomery_into(out: &mut [Limb], a: &[Limb], n: &[Limb], n0inv: Limb) {
+    let s = n.len().min(MAX_LIMBS);
+    if s == 0 || a.len() < s || out.len() < s {
+        return;
+    }
+    let mut buf = [0 as Limb; 2 * MAX_LIMBS];
+    buf[..s].copy_from_slice(&a[..s]);
+    redc_into(out, &mut buf[..2 * s], &n[..s], n0inv);
+}
+
+/// Montgomery reduction: `out = p·R⁻¹ mod n` for a 2s-limb `p` below n·R (`p` is used as
+/// scratch). Callers pass `n` of s limbs and `p` of exactly 2s.
+#[inline(always)]
+fn redc_into(out: &mut [Limb], p: &mut [Limb], n: &[Limb], n0inv: Limb) {
+    let s = n.len();
+    if p.len() != 2 * s || out.len() < s {
+        return;
+    }
     let mut top: Limb = 0;
     for i in 0..s {
         let u = p[i].wrapping_mul(n0inv);
