@@ -41,7 +41,11 @@ fn rs256_public_operation_with_32_bit_limbs_matches_num_bigint() {
             .to_bytes_be();
         let mut padded = vec![0u8; k - want.len()];
         padded.extend_from_slice(&want);
-        assert_eq!(v.public_op(&s), Some(padded), "case {case}: {k} bytes, e = {e}");
+        assert_eq!(
+            v.public_op(&s),
+            Some(padded),
+            "case {case}: {k} bytes, e = {e}"
+        );
         checked += 1;
     }
     assert!(checked >= 1400, "only {checked} cases checked");
