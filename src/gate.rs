@@ -184,8 +184,12 @@ impl Gate {
         }
     }
 
-    /// Verifies a token that is not in the cache, remembers it when verified, and decides.
-    fn verify_and_remember(
+    /// The second half of [`Gate::check`]: verifies a token [`Gate::check_cached`] did not
+    /// know (`key` is its [`CacheKey`]), remembers it when verified, and decides. For hosts
+    /// that count cache hits and misses, or verify again after fetching keys
+    /// (`unknown_key`), without hashing the token twice. The role's `token_bound_cidrs`
+    /// are not looked at here: `check_cached` checked them.
+    pub fn verify_and_remember(
         &mut self,
         token: &str,
         key: CacheKey,

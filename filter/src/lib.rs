@@ -6,9 +6,9 @@
 //!
 //! - Configuration: [`config::FilterConfig`] (Envoy `jwt_authn` vocabulary; see README).
 //! - Per request: the first matching rule picks a role (or lets the request through);
-//!   the token is read from `from_headers`, verified (or found in the per-worker
-//!   [`aadauth::cache::TokenCache`]), and the role's bindings are evaluated on every
-//!   request. Allowed requests get `claim_to_headers` set and the token header removed
+//!   the token is read from `from_headers` and decided by the core's [`aadauth::Gate`]
+//!   (the role's `token_bound_cidrs`, the per-worker verified-token cache, RS256, the
+//!   role's bindings on every request); the filter adds key fetching and waiting. Allowed requests get `claim_to_headers` set and the token header removed
 //!   (unless `forward`); refused ones get 401 / 403 / 503 (see [`request::DenyKind`]).
 //! - Keys: `local_jwks` and/or fetched from `jwks_cluster` at start, every
 //!   `jwks_cache_seconds`, and when a token names an unknown `kid` (at most once per 30 s,

@@ -53,15 +53,15 @@ impl DenyKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied {
     pub kind: DenyKind,
-    pub check: &'static str,
+    pub check: String,
     pub message: String,
 }
 
 impl Denied {
-    pub fn new(kind: DenyKind, check: &'static str, message: impl Into<String>) -> Denied {
+    pub fn new(kind: DenyKind, check: impl Into<String>, message: impl Into<String>) -> Denied {
         Denied {
             kind,
-            check,
+            check: check.into(),
             message: message.into(),
         }
     }

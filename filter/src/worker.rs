@@ -9,9 +9,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use aadauth::cache::{CacheKey, Lookup, TokenCache};
-use aadauth::gateway::{self, GatewayClaims};
-use aadauth::{KeySet, Role};
+use aadauth::cache::CacheKey;
+use aadauth::{Gate, GateDecision, KeySet};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
@@ -184,7 +183,9 @@ enum Verdict {
 #[derive(Default)]
 pub(crate) struct Worker {
     cfg: Option<Rc<FilterConfig>>,
-    cache: Option<TokenCache<GatewayClaims>>,
+    /// The core's per-request sequence (bound CIDRs, the verified-token cache, RS256,
+    /// the role's bindings) over the current key set.
+    gate: Option<Gate>,
     keys: KeyState,
     waiting: Vec<Waiting>,
     metrics: Metrics,
@@ -206,31 +207,31 @@ fn parse_jwks(body: &[u8]) -> Result<KeySet, String> {
     }
 }
 
-/// Verified and admitted: the header changes; or the role's refusal.
-fn admit(cfg: &FilterConfig, role: &Role, c: &GatewayClaims) -> Verdict {
-    match gateway::authorize(role, c) {
-        Ok(()) => Verdict::Allow(
+/// The filter's verdict on the core's decision: the claim headers to set, or the
+/// refusal by its status (401 bad token, 403 not allowed, otherwise configuration).
+fn verdict(cfg: &FilterConfig, d: &GateDecision) -> Verdict {
+    if d.allowed {
+        return Verdict::Allow(
             cfg.claim_to_headers
                 .iter()
                 .map(|h| {
-                    let v = c
-                        .selected(&h.claim_name)
+                    let v = d
+                        .claims
+                        .as_deref()
+                        .and_then(|c| c.selected(&h.claim_name))
                         .filter(|v| request::header_value_ok(v))
                         .map(str::to_string);
                     (h.header_name.clone(), v)
                 })
                 .collect(),
-        ),
-        Err(d) => Verdict::Deny(Denied::new(
-            if d.status == 403 {
-                DenyKind::Forbidden
-            } else {
-                DenyKind::Config
-            },
-            d.check,
-            d.message,
-        )),
+        );
     }
+    let kind = match d.status {
+        401 => DenyKind::InvalidToken,
+        403 => DenyKind::Forbidden,
+        _ => DenyKind::Config,
+    };
+    Verdict::Deny(Denied::new(kind, d.check.clone(), d.message.clone()))
 }
 
 impl Worker {
@@ -254,7 +255,12 @@ impl Worker {
         }
         self.keys.local = cfg.local_jwks.clone();
         self.keys.rebuild();
-        self.cache = Some(TokenCache::new(cfg.jwt_cache_size, cfg.clock_skew_seconds));
+        self.gate = Some(Gate::new(
+            cfg.verifier.clone(),
+            self.keys.combined.clone().unwrap_or_default(),
+            cfg.jwt_cache_size,
+            cfg.wanted_claims.clone(),
+        ));
         let has_remote = cfg.remote.is_some();
         self.cfg = Some(Rc::new(cfg));
         if has_remote {
@@ -358,12 +364,9 @@ impl Worker {
         self.keys.fetched = Some(set);
         self.keys.fetched_at = Some(fetched_at);
         self.keys.rebuild();
-        // Tokens signed by a key that left the set are verified again.
-        let (keys, cache) = (&self.keys.combined, self.cache.as_mut());
-        if let Some(cache) = cache {
-            let empty = KeySet::default();
-            let keys = keys.as_ref().unwrap_or(&empty);
-            cache.retain(|c| c.signed_by_a_key_of(keys));
+        // Tokens signed by a key that left the set are verified again (Gate::set_keys).
+        if let Some(gate) = self.gate.as_mut() {
+            gate.set_keys(self.keys.combined.clone().unwrap_or_default());
         }
     }
 
@@ -494,89 +497,63 @@ impl Worker {
                 format!("no role named {}", p.role),
             ));
         };
-        if let Err(d) = gateway::check_bound_cidrs(role, p.remote.as_deref()) {
-            return Verdict::Deny(Denied::new(DenyKind::Forbidden, d.check, d.message));
-        }
         let key = CacheKey::of(&p.token);
-        if let Some(cache) = self.cache.as_mut() {
-            match cache.get(&key, now_s) {
-                Lookup::Hit(c) => {
-                    self.metrics.inc(M::JwtCacheHit);
-                    return admit(&cfg, role, c);
-                }
-                Lookup::Expired { exp } => {
-                    self.metrics.inc(M::JwtCacheHit);
-                    let message = cfg
-                        .verifier
-                        .check_expiry(exp, now_s)
-                        .err()
-                        .unwrap_or_else(|| "token expired".into());
-                    return Verdict::Deny(Denied::new(
-                        DenyKind::InvalidToken,
-                        "token.expiry",
-                        message,
-                    ));
-                }
-                Lookup::Miss => self.metrics.inc(M::JwtCacheMiss),
+        let Some(gate) = self.gate.as_mut() else {
+            return Verdict::Deny(Denied::new(
+                DenyKind::Config,
+                "config",
+                "the filter has no valid configuration",
+            ));
+        };
+        // Bound CIDRs, then the cache (exp re-checked), then the role: a hit ends here.
+        if let Some(d) = gate.check_cached(&key, now_s, role, p.remote.as_deref()) {
+            if d.cached {
+                self.metrics.inc(M::JwtCacheHit);
             }
+            return verdict(&cfg, &d);
         }
+        self.metrics.inc(M::JwtCacheMiss);
         let may_check_shared = |w: &Worker| {
             w.keys
                 .last_shared_check_ms
                 .is_none_or(|t| now - t >= SHARED_CHECK_MS)
         };
-        let empty = KeySet::default();
         for attempt in 0..2 {
             // Without keys the claims are still checked: a bad token is a bad token
             // (401), a good one waits for keys (or 503).
-            let keys = self.keys.combined.as_ref().unwrap_or(&empty);
-            match cfg
-                .verifier
-                .verify(&p.token, keys, now_s, &cfg.wanted_claims)
-            {
-                Ok(c) => {
-                    let verdict = admit(&cfg, role, &c);
-                    if let Some(cache) = self.cache.as_mut() {
-                        let exp = c.exp;
-                        cache.insert(key, c, exp, now_s);
-                    }
-                    return verdict;
-                }
-                Err(e) if e.unknown_key && cfg.remote.is_some() => {
-                    if attempt == 0 && may_check_shared(self) && self.adopt_shared(now) {
-                        continue;
-                    }
-                    if may_wait && self.want_fetch(now) {
-                        return Verdict::Wait;
-                    }
-                    if self.keys.combined.is_none() {
-                        let why = self
-                            .keys
-                            .last_error
-                            .clone()
-                            .unwrap_or_else(|| "no key set has been fetched yet".into());
-                        return Verdict::Deny(Denied::new(
-                            DenyKind::NoKeys,
-                            "token.signature",
-                            format!("signing keys are unavailable: {why}"),
-                        ));
-                    }
-                    if let Some(err) = &self.keys.last_error {
-                        return Verdict::Deny(Denied::new(
-                            DenyKind::NoKeys,
-                            "token.signature",
-                            format!(
-                                "{}, and the key set could not be refreshed: {err}",
-                                e.message
-                            ),
-                        ));
-                    }
-                    return Verdict::Deny(Denied::new(DenyKind::InvalidToken, e.check, e.message));
-                }
-                Err(e) => {
-                    return Verdict::Deny(Denied::new(DenyKind::InvalidToken, e.check, e.message))
-                }
+            let Some(gate) = self.gate.as_mut() else {
+                break;
+            };
+            let d = gate.verify_and_remember(&p.token, key, now_s, role);
+            if !(d.unknown_key && cfg.remote.is_some()) {
+                return verdict(&cfg, &d);
             }
+            if attempt == 0 && may_check_shared(self) && self.adopt_shared(now) {
+                continue;
+            }
+            if may_wait && self.want_fetch(now) {
+                return Verdict::Wait;
+            }
+            if self.keys.combined.is_none() {
+                let why = self
+                    .keys
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "no key set has been fetched yet".into());
+                return Verdict::Deny(Denied::new(
+                    DenyKind::NoKeys,
+                    "token.signature",
+                    format!("signing keys are unavailable: {why}"),
+                ));
+            }
+            if let Some(err) = &self.keys.last_error {
+                return Verdict::Deny(Denied::new(
+                    DenyKind::NoKeys,
+                    "token.signature",
+                    format!("{}, and the key set could not be refreshed: {err}", d.message),
+                ));
+            }
+            return verdict(&cfg, &d);
         }
         Verdict::Deny(Denied::new(
             DenyKind::NoKeys,
