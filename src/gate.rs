@@ -76,6 +76,18 @@ impl GateDecision {
         }
     }
 
+    /// 503: the token names a key the caller could not get (`unknown_key` stays set, so a
+    /// later request tries again). For hosts whose key fetch failed (`detail` says why).
+    pub fn keys_unavailable(detail: &str) -> GateDecision {
+        let mut d = GateDecision::refused(
+            503,
+            "token.signature",
+            gateway::msg_keys_unavailable(detail),
+        );
+        d.unknown_key = true;
+        d
+    }
+
     fn decided(role: &Role, claims: &Arc<GatewayClaims>, cached: bool) -> GateDecision {
         let (allowed, status, check, message) = match gateway::authorize(role, claims) {
             Ok(()) => (true, 200, String::new(), String::new()),

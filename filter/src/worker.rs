@@ -550,7 +550,10 @@ impl Worker {
                 return Verdict::Deny(Denied::new(
                     DenyKind::NoKeys,
                     "token.signature",
-                    format!("{}, and the key set could not be refreshed: {err}", d.message),
+                    format!(
+                        "{}, and the key set could not be refreshed: {err}",
+                        d.message
+                    ),
                 ));
             }
             return verdict(&cfg, &d);

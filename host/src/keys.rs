@@ -122,6 +122,16 @@ impl KeyCache {
             .cloned()
     }
 
+    /// The attempt of the last good keys if they are fresh (what [`KeyCache::fresh`] would
+    /// return, without copying the key set).
+    pub fn fresh_attempt(&self) -> Option<u64> {
+        let st = crate::lock(&self.state);
+        st.good
+            .as_ref()
+            .filter(|f| f.fetched_at.elapsed() < self.refresh_interval)
+            .map(|f| f.attempt)
+    }
+
     /// Fresh keys, fetching when there are none (or they are stale). When that fetch fails,
     /// the last good keys, however old; the error only when there never were any.
     pub fn current(&self) -> Result<Fetched, KeyFetchError> {

@@ -12,6 +12,9 @@
 //!   Metadata Service (or App Service's identity endpoint).
 //! - [`vault::VaultClient`]: `POST /v1/auth/<mount>/login`, as `vault login -method=azure`.
 //! - [`driver::decide`]: runs a [`aadauth::LoginFlow`] to its decision with these adapters.
+//! - [`gate::LiveGate`]: a gateway's per-request decisions ([`aadauth::Gate`]: the
+//!   verified-token cache, RS256, the role's bindings) with keys from a [`keys::KeyCache`],
+//!   for many threads.
 //!
 //! Every base URL is in [`endpoints::Endpoints`] (defaults from [`aadauth::Cloud`],
 //! overridable by fields or environment variables); no other module knows a host name.
@@ -22,6 +25,7 @@ pub mod arm;
 pub mod credential;
 pub mod driver;
 pub mod endpoints;
+pub mod gate;
 pub mod http;
 pub mod imds;
 pub mod keys;
@@ -32,6 +36,7 @@ pub use arm::ArmClient;
 pub use credential::{Credential, TokenProvider};
 pub use driver::{decide, ArmSource, KeySource};
 pub use endpoints::Endpoints;
+pub use gate::LiveGate;
 pub use http::HttpClient;
 pub use imds::{ImdsClient, Selector};
 pub use keys::KeyCache;
