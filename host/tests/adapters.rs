@@ -24,13 +24,7 @@ fn endpoints(s: &StandIn) -> Endpoints {
 }
 
 fn endpoints_for(s: &StandIn, cloud: Cloud) -> Endpoints {
-    Endpoints {
-        cloud,
-        authority: s.base(),
-        arm: s.base(),
-        imds: s.base(),
-    }
-    .normalised()
+    s.endpoints(cloud)
 }
 
 fn fast_retry() -> RetryPolicy {
@@ -68,18 +62,6 @@ fn ctx(v: &Value) -> LoginContext {
 
 fn vm_path() -> String {
     format!("/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/web-01")
-}
-
-/// The vector's key set with only the keys whose kid is listed.
-fn only_keys(v: &Value, kids: &[&str]) -> String {
-    let keys: Vec<Value> = v["input"]["keys"]["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|k| kids.contains(&k["kid"].as_str().unwrap_or("")))
-        .cloned()
-        .collect();
-    json!({ "keys": keys }).to_string()
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aadauth::gateway::{GatewaySettings, Verifier};
 use aadauth::{Cloud, Role};
-use aadauth_host::{Endpoints, HttpClient, KeyCache, LiveGate};
+use aadauth_host::{HttpClient, KeyCache, LiveGate};
 use serde_json::{json, Value};
 use standin::*;
 
@@ -38,13 +38,7 @@ fn case(v: &Value) -> Case {
 }
 
 fn gate(s: &StandIn, v: &Value, capacity: usize) -> LiveGate {
-    let endpoints = Endpoints {
-        cloud: Cloud::AzurePublicCloud,
-        authority: s.base(),
-        arm: s.base(),
-        imds: s.base(),
-    }
-    .normalised();
+    let endpoints = s.endpoints(Cloud::AzurePublicCloud);
     let audience = v["input"]["config"]["resource"].as_str().unwrap();
     let verifier = Verifier::new(
         TENANT,
@@ -62,18 +56,6 @@ fn gate(s: &StandIn, v: &Value, capacity: usize) -> LiveGate {
         capacity,
         vec!["oid".into()],
     )
-}
-
-/// The vector's key set with only the keys whose kid is listed.
-fn only_keys(v: &Value, kids: &[&str]) -> String {
-    let keys: Vec<Value> = v["input"]["keys"]["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|k| kids.contains(&k["kid"].as_str().unwrap_or("")))
-        .cloned()
-        .collect();
-    json!({ "keys": keys }).to_string()
 }
 
 #[test]

@@ -219,6 +219,17 @@ impl StandIn {
         format!("http://{}", self.addr)
     }
 
+    /// Every service of `cloud` at this stand-in.
+    pub fn endpoints(&self, cloud: aadauth::Cloud) -> aadauth_host::Endpoints {
+        aadauth_host::Endpoints {
+            cloud,
+            authority: self.base(),
+            arm: self.base(),
+            imds: self.base(),
+        }
+        .normalised()
+    }
+
     /// Recorded requests whose path contains `fragment` (case-insensitive).
     pub fn requests(&self, fragment: &str) -> Vec<Recorded> {
         let f = fragment.to_lowercase();
@@ -635,4 +646,19 @@ fn arm(st: &mut State, req: &Recorded, segs: &[&str]) -> Canned {
         return Canned::json(200, doc);
     }
     Canned::json(status, body)
+}
+
+/// The vector's key set with only the keys whose kid is listed (a tenant before or after a
+/// rotation).
+pub fn only_keys(v: &Value, kids: &[&str]) -> String {
+    let keys: Vec<Value> = v["input"]["keys"]["keys"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|k| kids.contains(&k["kid"].as_str().unwrap_or("")))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({ "keys": keys }).to_string()
 }
