@@ -332,6 +332,9 @@ pub unsafe extern "C" fn aadauth_login_free(login: *mut AadauthLogin) {
 }
 
 #[cfg(test)]
+mod abi_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

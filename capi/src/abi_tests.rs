@@ -1,12 +1,15 @@
 //! The C ABI, called as C calls it: every test vector through `aadauth_evaluate` (identical
 //! to the native `evaluate_json`, and as the vector expects), the step API driven from the
 //! vectors' keys and ARM snapshots, many threads at once, and bad arguments.
+//!
+//! Unit tests rather than an integration test: the crate has no `rlib` (its library is
+//! `libaadauth`, and an `rlib` of that name would collide with the core's).
 
 use std::ffi::{c_char, CStr, CString};
 use std::path::Path;
 use std::ptr;
 
-use aadauth::{
+use crate::{
     aadauth_decode_token, aadauth_evaluate, aadauth_free, aadauth_login_free, aadauth_login_next,
     aadauth_login_provide_arm, aadauth_login_provide_keys, aadauth_login_start, aadauth_version,
     AadauthLogin,
