@@ -209,17 +209,35 @@ fn mont_sqr_into(out: &mut [Limb], a: &[Limb], n: &[Limb], n0inv: Limb) {
     let (a, n) = (&a[..s], &n[..s]);
     let mut buf = [0 as Limb; 2 * MAX_LIMBS];
     let p = &mut buf[..2 * s];
-    // Cross products aᵢaⱼ, i < j.
-    for i in 0..s {
-        let ai = a[i];
-        let mut c = 0;
-        for j in i + 1..s {
-            let (v, h) = mac(p[i + j], ai, a[j], c);
-            p[i + j] = v;
-            c = h;
+    // Cross products aᵢaⱼ, i < j, two rows at a time as in `redc_into`: rows i and i+1 meet
+    // at p[i+j] as aᵢaⱼ + aᵢ₊₁aⱼ₋₁. p[i+s] and p[i+s+1] are still zero when rows i, i+1
+    // start (earlier rows reach p[i+s-1] at most).
+    let mut i = 0;
+    while i + 1 < s {
+        let (ai, ai1) = (a[i], a[i + 1]);
+        let (v, mut c0) = mac(p[2 * i + 1], ai, ai1, 0);
+        p[2 * i + 1] = v;
+        if i + 2 < s {
+            let (v, h0) = mac(p[2 * i + 2], ai, a[i + 2], c0);
+            p[2 * i + 2] = v;
+            c0 = h0;
+            let mut c1 = 0;
+            for j in i + 3..s {
+                let (v, h0) = mac(p[i + j], ai, a[j], c0);
+                let (v, h1) = mac(v, ai1, a[j - 1], c1);
+                c0 = h0;
+                c1 = h1;
+                p[i + j] = v;
+            }
+            let (v, h1) = mac(c0, ai1, a[s - 1], c1);
+            p[i + s] = v;
+            p[i + s + 1] = h1;
+        } else {
+            p[i + s] = c0;
         }
-        p[i + s] = c;
+        i += 2;
     }
+    // An odd last row has no cross products (j > i = s - 1 is empty).
     // Double them.
     let mut carry = 0;
     for limb in p.iter_mut() {
