@@ -10,8 +10,8 @@ missing; the rows they would give are then reported as not measured, with the re
 
 Rows with raw samples (native, Node, Python) are pooled over the rounds: median and p99 are
 the samples at index floor(q * n) of all rounds' samples, sorted. The filter bench reports
-one mean CPU time per request per round: its figure is the median of the rounds' means and
-it has no p99. ratio = a row's median / the median of Node crypto.verify (the OpenSSL floor).
+one CPU time per request per round (the median of its batches of 100): its figure is the
+median of the rounds' figures, without a p99. ratio = a row's median / the median of Node crypto.verify (the OpenSSL floor).
 
 Python standard library only.
 """
@@ -172,7 +172,7 @@ def main():
             pooled[rid] = {"filter_means": cpus, "round_medians": cpus}
             names[rid] = "filter in wasmtime: " + next(r[rid]["name"] for r in filter_rounds if rid in r).split(", filter")[0]
             suites[rid] = "filter"
-            what[rid] = "mean CPU time per request (proxy_on_context_create + request headers + done/log/delete) in proxy-wasm-testhost, optimised guest code; the filter bench's own tokens"
+            what[rid] = "CPU time per request, median batch of 100 (proxy_on_context_create + request headers + done/log/delete) in proxy-wasm-testhost, optimised guest code; the filter bench's own tokens"
 
     results = {}
     for rid, p in pooled.items():
@@ -195,7 +195,7 @@ def main():
                 "min_us": None,
                 "n": len(p["filter_means"]),
                 "round_medians_us": p["filter_means"],
-                "statistic": "median over rounds of the mean CPU time per request (no per-request distribution)",
+                "statistic": "median over rounds of the CPU time per request, each the median batch of 100 (no per-request distribution)",
             }
     floor = results.get(FLOOR, {}).get("median_us")
     for r in results.values():
@@ -216,7 +216,7 @@ def main():
     extra = [dict(id=rid, group="aadauth filter", label=names.get(rid, rid), measured=True, what=what.get(rid, ""), **results[rid])
              for rid in sorted(results) if rid not in known]
     if filter_rounds:
-        notes.append("filter rows: the filter bench (filter/examples/bench.rs) signs its own tokens with its test key (the same claims shape as the vector's; a new-token row needs a distinct token per request), and reports CPU time (/proc/thread-self/schedstat) per request, not wall time; they include the proxy-wasm host calls around the filter")
+        notes.append("filter rows: the filter bench (filter/examples/bench.rs) signs its own tokens with its test key (the same claims shape as the vector's; a new-token row needs a distinct token per request), and reports CPU time per request (the thread's CPU clock around batches of 100 requests, the median batch), not wall time; they include the proxy-wasm host calls around the filter")
 
     targets = evaluate_targets(results)
     doc = {
@@ -350,7 +350,7 @@ def markdown(doc):
     lines.append("|---|---|---:|---:|---:|---:|")
     for i, r in enumerate(ordered(doc), 1):
         if r["measured"]:
-            n = "%d rounds (mean CPU)" % r["n"] if r.get("p99_us") is None else str(r["n"])
+            n = "%d rounds (CPU)" % r["n"] if r.get("p99_us") is None else str(r["n"])
             lines.append("| %d | %s | %s | %s | %s | %s |" % (i, r["label"], fmt(r["median_us"]), fmt(r["p99_us"]), fmt_ratio(r.get("ratio_to_openssl")), n))
         else:
             lines.append("| %d | %s | — | — | — | not measured: %s |" % (i, r["label"], r["why_not"]))
@@ -377,7 +377,7 @@ def markdown(doc):
         if r["measured"] and r.get("what"):
             lines.append("- %s: %s" % (r["label"], r["what"]))
     lines.append("")
-    lines.append("Median and p99: per-operation wall time, samples pooled over all rounds, sample at index floor(q·n) of the sorted samples. Filter rows: the filter bench reports a mean CPU time per request per round; the figure is the median of those means, without a p99. Ratio: the row's median / Node crypto.verify's median.")
+    lines.append("Median and p99: per-operation wall time, samples pooled over all rounds, sample at index floor(q·n) of the sorted samples. Filter rows: the filter bench reports a CPU time per request per round (the median batch of 100 requests); the figure is the median over rounds, without a p99. Ratio: the row's median / Node crypto.verify's median.")
     if doc["notes"]:
         lines.append("")
         lines.append("## Notes")
@@ -475,11 +475,11 @@ def svg(doc):
             end = max(end, px)
         label = "%s µs · %s" % (fmt(r["median_us"]), fmt_ratio(r.get("ratio_to_openssl")))
         if r.get("p99_us") is None:
-            label += " (mean CPU)"
+            label += " (CPU)"
         p.append('<text x="%.1f" y="%d" fill="#222">%s</text>' % (end + 6, y + bar_h - 5, e(label)))
     y = bottom + 36
     if any(r["id"].startswith("filter_") for r in rows):
-        p.append('<text x="12" y="%d" fill="#777">filter rows: the filter bench\'s own tokens (same claims shape), mean CPU time per request through the wasm host, no p99</text>' % y)
+        p.append('<text x="12" y="%d" fill="#777">filter rows: the filter bench\'s own tokens (same claims shape), CPU time per request through the wasm host (median batch), no p99</text>' % y)
         y += 16
     for r in skipped:
         p.append('<text x="12" y="%d" fill="#777">not measured: %s (%s)</text>' % (y, e(r["label"]), e(r["why_not"])))
