@@ -94,6 +94,18 @@ pub struct EvaluateInput {
 impl EvaluateInput {
     /// Parses the input document.
     pub fn from_json(v: &Value) -> Result<EvaluateInput, InputError> {
+        EvaluateInput::parse(v, v.get("arm").cloned())
+    }
+
+    /// [`EvaluateInput::from_json`] taking the document: the ARM bodies are moved into the
+    /// input rather than copied.
+    pub fn from_value(mut v: Value) -> Result<EvaluateInput, InputError> {
+        let arm = v.as_object_mut().and_then(|o| o.remove("arm"));
+        EvaluateInput::parse(&v, arm)
+    }
+
+    /// The input of `v`, with its `arm` member given apart (taken out of `v` or a copy).
+    fn parse(v: &Value, arm_member: Option<Value>) -> Result<EvaluateInput, InputError> {
         let obj = v
             .as_object()
             .ok_or_else(|| InputError::new("input", "expected a JSON object"))?;
@@ -191,13 +203,13 @@ impl EvaluateInput {
             Some(k) => KeySet::from_jwks(k).map_err(|e| KeyFetchError::decode(&e, &k.to_string())),
         };
         let mut arm = BTreeMap::new();
-        match obj.get("arm") {
+        match arm_member {
             None | Some(Value::Null) => {}
             Some(Value::Object(map)) => {
                 for (path, body) in map {
-                    let key = path.split('?').next().unwrap_or(path);
+                    let key = path.split('?').next().unwrap_or(&path);
                     let key = strip_arm_host(key);
-                    arm.insert(key.to_lowercase(), ArmAnswer::from_snapshot(body));
+                    arm.insert(key.to_lowercase(), ArmAnswer::from_snapshot_value(body));
                 }
             }
             Some(_) => {
@@ -300,8 +312,7 @@ pub fn evaluate(input: &Value) -> Result<Output, InputError> {
 
 /// `evaluate` on JSON text (or bytes): the entry point of the CLI and the bindings.
 pub fn evaluate_json(input: &[u8]) -> Result<Output, InputError> {
-    let v = parse_input(input)?;
-    evaluate(&v)
+    Ok(EvaluateInput::from_value(parse_input(input)?)?.evaluate())
 }
 
 /// `evaluate` with a key set loaded (and prepared) once by the caller, for repeated
@@ -315,7 +326,7 @@ pub fn evaluate_json_with_keys(input: &[u8], keys: &KeySet) -> Result<Output, In
             "given in the input and as a loaded key set; give one of them",
         ));
     }
-    let mut parsed = EvaluateInput::from_json(&v)?;
+    let mut parsed = EvaluateInput::from_value(v)?;
     parsed.keys = Ok(keys.clone());
     Ok(parsed.evaluate())
 }

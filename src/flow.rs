@@ -12,6 +12,7 @@
 //! response, as in Vault. After a failure the flow asks for no more I/O unless
 //! [`LoginFlow::explore`] was requested.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -233,7 +234,8 @@ impl LoginFlow {
             cached_keys: self.cached_keys.as_ref(),
             fresh_keys: self.fresh_keys.as_ref(),
             memo: &mut self.memo,
-            checks: Vec::new(),
+            // A full login records about forty checks: one allocation, not six regrowths.
+            checks: Vec::with_capacity(48),
             failure: None,
             arm_requests: Vec::new(),
             gateway: &self.gateway,
@@ -321,7 +323,7 @@ impl R {
     }
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     fn decided(&self) -> bool {
         self.failure.is_some()
     }
@@ -360,7 +362,7 @@ impl Run<'_> {
         }
     }
 
-    fn record(&mut self, id: &str, r: R) -> bool {
+    fn record(&mut self, id: &'static str, r: R) -> bool {
         let r = if self.gw() {
             self.gateway_translate(id, r)
         } else {
@@ -394,7 +396,7 @@ impl Run<'_> {
             R::Unknown(d) => (Outcome::NotReached, d, None),
         };
         self.checks.push(Check {
-            id: id.to_string(),
+            id: Cow::Borrowed(id),
             outcome,
             detail,
             hint,
@@ -403,16 +405,20 @@ impl Run<'_> {
     }
 
     /// An ARM read: `Ok(None)` when the answer is unknown and the flow may not ask for it.
-    fn arm_read(&mut self, kind: ArmReadKind, path: &str) -> Result<Option<ArmAnswer>, Halt> {
+    /// Borrowed from the answers the adapter provided (a VM's body is a tree of a dozen
+    /// allocations; a login reads it once or twice).
+    fn arm_read(&mut self, kind: ArmReadKind, path: &str) -> Result<Option<&'a ArmAnswer>, Halt> {
         // Only reads Vault actually makes (before the deciding failure) are listed.
         if !self.decided() {
             self.arm_requests.push(path.to_string());
         }
-        if let Some(a) = self.arm.get(&path.to_lowercase()) {
-            return Ok(Some(a.clone()));
+        let arm: &'a BTreeMap<String, ArmAnswer> = self.arm;
+        if let Some(a) = arm.get(&path.to_lowercase()) {
+            return Ok(Some(a));
         }
         if self.snapshot {
-            return Ok(Some(ArmAnswer::NotFound));
+            static NOT_FOUND: ArmAnswer = ArmAnswer::NotFound;
+            return Ok(Some(&NOT_FOUND));
         }
         if self.decided() && !self.explore {
             return Ok(None);
@@ -528,7 +534,7 @@ impl Run<'_> {
         );
         self.record("role.bound_cidrs", self.bound_cidrs(role));
 
-        type FormatRule<'a> = (&'a str, &'a str, fn(&str) -> bool, &'a str);
+        type FormatRule<'a> = (&'static str, &'a str, fn(&str) -> bool, &'a str);
         let formats: [FormatRule; 4] = [
             (
                 "request.subscription_id",
@@ -1945,7 +1951,7 @@ impl Run<'_> {
         path: &str,
         prefix: &str,
         cli: &str,
-    ) -> Result<Option<Value>, Halt> {
+    ) -> Result<Option<&'a Value>, Halt> {
         match self.arm_read(kind, path)? {
             Some(ArmAnswer::Found { body }) => {
                 self.record(

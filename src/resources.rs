@@ -183,6 +183,16 @@ impl ArmAnswer {
     /// Reads a snapshot value: a GET body, or `{"error": {"code", "message"}, "status": N}`
     /// for an ARM error.
     pub fn from_snapshot(v: &Value) -> ArmAnswer {
+        ArmAnswer::error_of_snapshot(v).unwrap_or_else(|| ArmAnswer::Found { body: v.clone() })
+    }
+
+    /// [`ArmAnswer::from_snapshot`] taking the value: a found body is kept, not copied.
+    pub fn from_snapshot_value(v: Value) -> ArmAnswer {
+        ArmAnswer::error_of_snapshot(&v).unwrap_or(ArmAnswer::Found { body: v })
+    }
+
+    /// The answer a snapshot value describes when it is an ARM error.
+    fn error_of_snapshot(v: &Value) -> Option<ArmAnswer> {
         if let Some(err) = v.get("error").filter(|e| e.is_object()) {
             let status = v
                 .get("status")
@@ -190,9 +200,9 @@ impl ArmAnswer {
                 .and_then(|s| u16::try_from(s).ok())
                 .unwrap_or(500);
             if status == 404 {
-                return ArmAnswer::NotFound;
+                return Some(ArmAnswer::NotFound);
             }
-            return ArmAnswer::Failed {
+            return Some(ArmAnswer::Failed {
                 status,
                 code: err
                     .get("code")
@@ -204,9 +214,9 @@ impl ArmAnswer {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string(),
-            };
+            });
         }
-        ArmAnswer::Found { body: v.clone() }
+        None
     }
 }
 

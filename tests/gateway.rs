@@ -562,7 +562,7 @@ fn gateway_table() {
     for c in cases() {
         let out = evaluate(&c);
         let (status, check, text) = c.want;
-        let failed = out.failed_check().map(|f| f.id.as_str()).unwrap_or("");
+        let failed = out.failed_check().map(|f| &*f.id).unwrap_or("");
         let error = out.error.clone().unwrap_or_default();
         if out.status != status || failed != check || !error.contains(text) {
             failures.push(format!(
@@ -606,7 +606,7 @@ fn lean_path_agrees_with_the_explained_flow() {
             Err((status, check, message)) => {
                 assert_eq!(out.status, status, "{}", c.name);
                 assert_eq!(
-                    out.failed_check().map(|f| f.id.as_str()),
+                    out.failed_check().map(|f| &*f.id),
                     Some(check),
                     "{}",
                     c.name
@@ -697,7 +697,7 @@ fn gateway_configuration_checks() {
     let out = aadauth::evaluate(&input).expect("input");
     assert_eq!(out.status, 500);
     assert_eq!(
-        out.failed_check().map(|c| c.id.as_str()),
+        out.failed_check().map(|c| &*c.id),
         Some("config.tenant_id")
     );
     let mut input = gateway_input(&jwt, sp_role(json!({})), None);
