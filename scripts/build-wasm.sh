@@ -120,6 +120,13 @@ if [ "$(wasm_opt_version)" -lt 110 ]; then
   node scripts/wasm-table-exports.mjs "$tmp/bindgen.wasm" "$tmp/aadauth_wasm_bg.wasm"
 fi
 rm "$tmp/bindgen.wasm"
+# The RSA arithmetic of src/signature/simd128.rs is fast only if its products stay
+# i64x2.extmul (V8 emulates the i64x2.mul that LLVM would otherwise make of them, at about
+# twice the cost): refuse a module where the optimizer has rewritten them.
+if ! wasm-dis "$tmp/aadauth_wasm_bg.wasm" 2>/dev/null | grep 'i64x2.extmul_low_i32x4_u' >/dev/null; then
+  log "the module has no i64x2.extmul: src/signature/simd128.rs lost its SIMD multiplies"
+  exit 1
+fi
 
 rm -rf pkg.old
 if [ -d pkg ]; then mv pkg pkg.old; fi

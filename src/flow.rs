@@ -1636,8 +1636,8 @@ impl<'a> Run<'a> {
                 );
                 match body {
                     Some(b) => {
-                        location = resources::location_of(&b);
-                        match resources::identity_of(&b) {
+                        location = resources::location_of(b);
+                        match resources::identity_of(b) {
                             None => {
                                 self.record(
                                     "resource.identity_present",
@@ -1697,8 +1697,8 @@ impl<'a> Run<'a> {
                 )?;
                 match body {
                     Some(b) => {
-                        location = resources::location_of(&b);
-                        match resources::identity_of(&b) {
+                        location = resources::location_of(b);
+                        match resources::identity_of(b) {
                             None => {
                                 self.record("resource.identity_present", fail500("vm client did not return identity information", Some("enable a system- or user-assigned managed identity on the VM".into())));
                                 identity_known = false;
@@ -1776,7 +1776,7 @@ impl<'a> Run<'a> {
                     None
                 };
                 match body {
-                    Some(b) => match resources::identity_of(&b) {
+                    Some(b) => match resources::identity_of(b) {
                         None => {
                             self.record(
                                 "resource.identity_present",
@@ -1888,7 +1888,7 @@ impl<'a> Run<'a> {
                 let path = resources::identity_list_path(&login.subscription_id, g);
                 match self.arm_read(ArmReadKind::IdentityList, &path)? {
                     Some(ArmAnswer::Found { body }) => {
-                        client_ids.extend(resources::listed_client_ids(&body))
+                        client_ids.extend(resources::listed_client_ids(body))
                     }
                     Some(_) => {} // Vault logs a failed page and carries on.
                     None => unknown = true,
@@ -1958,7 +1958,7 @@ impl<'a> Run<'a> {
                     "resource.arm_read",
                     R::Pass(format!(
                         "ARM GET {path}: found{}",
-                        resources::location_of(&body)
+                        resources::location_of(body)
                             .map(|l| format!(" in {l}"))
                             .unwrap_or_default()
                     )),
@@ -1966,7 +1966,7 @@ impl<'a> Run<'a> {
                 Ok(Some(body))
             }
             Some(answer) => {
-                let e = format!("{prefix}: {}", self.arm_error(path, &answer));
+                let e = format!("{prefix}: {}", self.arm_error(path, answer));
                 let hint = match &answer {
                     ArmAnswer::NotFound => format!("ARM has no {path}: check subscription_id, resource_group_name and the name (`{cli}`), and that Vault's credentials can read it"),
                     _ => "Vault could not read the resource from ARM: check Vault's Azure credentials (Reader on the resource) and ARM availability".to_string(),
@@ -2019,7 +2019,7 @@ impl<'a> Run<'a> {
             );
             match self.arm_read(ArmReadKind::UserAssignedIdentity, &path)? {
                 Some(ArmAnswer::Found { body }) => {
-                    if let Some(p) = resources::identity_principal_id(&body) {
+                    if let Some(p) = resources::identity_principal_id(body) {
                         found.push(format!("{} → {p}", parsed.name));
                         candidates.push(p);
                     }
@@ -2027,7 +2027,7 @@ impl<'a> Run<'a> {
                 Some(answer) => {
                     let e = format!(
                         "unable to retrieve user assigned identity metadata: {}",
-                        self.arm_error(&path, &answer)
+                        self.arm_error(&path, answer)
                     );
                     return Ok(fail(500, e, format!("ARM GET {path} failed"), Some("Vault reads each user-assigned identity of a flexible scale set: check that it exists and Vault may read it".into())));
                 }

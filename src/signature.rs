@@ -14,6 +14,9 @@
 
 use sha2::{Digest, Sha256};
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128;
+
 #[cfg(target_pointer_width = "64")]
 type Limb = u64;
 #[cfg(target_pointer_width = "64")]
@@ -47,6 +50,10 @@ pub struct RsaVerifier {
     /// parsing and describing a key set (every key's size and usability) costs no
     /// arithmetic; clones made after that share nothing but see the value already there.
     rr: std::sync::OnceLock<Vec<Limb>>,
+    /// The SIMD128 form of a 2048-bit key ([`simd128`]), prepared on the first
+    /// verification; `None` for other sizes, which take the CIOS below.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    simd: std::sync::OnceLock<Option<Box<simd128::SimdKey>>>,
 }
 
 impl RsaVerifier {
@@ -85,6 +92,8 @@ impl RsaVerifier {
             e,
             n0inv,
             rr: std::sync::OnceLock::new(),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            simd: std::sync::OnceLock::new(),
         })
     }
 
@@ -102,6 +111,10 @@ impl RsaVerifier {
         let s = to_limbs(sig, self.n.len());
         if !less_than(&s, &self.n) {
             return None;
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if let Some(key) = self.simd_key() {
+            return key.public_op(self.e, sig, self.k);
         }
         let len = self.n.len();
         let rr = self.rr.get_or_init(|| r_squared(&self.n));
@@ -142,6 +155,24 @@ impl RsaVerifier {
             && em[pad_end] == 0x00
             && em[pad_end + 1..self.k - digest.len()] == SHA256_DIGEST_INFO
             && em[self.k - digest.len()..] == digest[..]
+    }
+
+    /// The SIMD128 key for moduli of 2043 to 2048 bits (every Azure AD key): 64 limbs of
+    /// 32 bits, whose R² here is 2^4096 mod n, from which [`simd128`] derives its own.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn simd_key(&self) -> Option<&simd128::SimdKey> {
+        self.simd
+            .get_or_init(|| {
+                if !(simd128::MIN_BITS..=simd128::MAX_BITS).contains(&self.bits())
+                    || self.n.len() != 2048 / LIMB_BITS as usize
+                {
+                    return None;
+                }
+                let rr = self.rr.get_or_init(|| r_squared(&self.n));
+                let n_be = to_bytes(&self.n, self.k);
+                simd128::SimdKey::new(&n_be, &to_bytes(rr, self.k)).map(Box::new)
+            })
+            .as_deref()
     }
 
     fn mont_mul(&self, a: &[Limb], b: &[Limb]) -> Vec<Limb> {

@@ -75,7 +75,8 @@ impl<'de> serde::Deserialize<'de> for Doc {
                 f.write_str("a JSON value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc, A::Error> {
-                let mut out = Vec::new();
+                // Sized for a managed-identity token's twenty-odd claims (no regrowth).
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).clamp(8, 32));
                 while let Some((k, v)) = map.next_entry::<String, Value>()? {
                     out.push((k, v));
                 }

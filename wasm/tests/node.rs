@@ -50,3 +50,68 @@ fn rs256_public_operation_with_32_bit_limbs_matches_num_bigint() {
     }
     assert!(checked >= 1400, "only {checked} cases checked");
 }
+
+/// The SIMD128 path (radix 2^28, `src/signature/simd128.rs`) serves every modulus of 2043
+/// to 2048 bits, the size of Azure AD keys: compared with num-bigint on random moduli of
+/// each of those sizes, with random signatures and the edge values 0, 1, 2, n − 2, n − 1
+/// (and n itself, which must be refused).
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn rs256_public_operation_of_2048_bit_moduli_matches_num_bigint() {
+    use num_bigint::BigUint;
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    };
+    let mut checked = 0;
+    for case in 0..300u64 {
+        let bits = 2043 + (case % 6) as usize;
+        let top_bits = bits - 255 * 8;
+        let mut n: Vec<u8> = (0..256).map(|_| next() as u8).collect();
+        n[0] = (n[0] & ((1u16 << top_bits) - 1) as u8) | (1 << (top_bits - 1));
+        n[255] |= 1;
+        let e: u64 = match case % 3 {
+            0 => 65537,
+            1 => 3,
+            _ => (next() % (1 << 33)) | 1 | 2,
+        };
+        let Some(v) = aadauth::signature::RsaVerifier::new(&n, &e.to_be_bytes()) else {
+            panic!("case {case}: a {bits}-bit modulus was refused");
+        };
+        assert_eq!(v.bits(), bits);
+        let nb = BigUint::from_bytes_be(&n);
+        let mut random: Vec<u8> = (0..256).map(|_| next() as u8).collect();
+        random[0] &= n[0] >> 1;
+        let signatures = [
+            BigUint::from_bytes_be(&random),
+            BigUint::from(0u8),
+            BigUint::from(1u8),
+            BigUint::from(2u8),
+            &nb - 2u8,
+            &nb - 1u8,
+        ];
+        let be = |b: &BigUint| {
+            let raw = b.to_bytes_be();
+            let mut out = vec![0u8; 256 - raw.len()];
+            out.extend_from_slice(&raw);
+            out
+        };
+        for s in &signatures {
+            let want = be(&s.modpow(&BigUint::from(e), &nb));
+            assert_eq!(
+                v.public_op(&be(s)),
+                Some(want),
+                "case {case}: {bits} bits, e = {e}"
+            );
+            checked += 1;
+        }
+        assert_eq!(
+            v.public_op(&be(&nb)),
+            None,
+            "case {case}: s = n must be refused"
+        );
+    }
+    assert_eq!(checked, 300 * 6);
+}
