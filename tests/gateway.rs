@@ -696,10 +696,7 @@ fn gateway_configuration_checks() {
     input["config"]["tenant_id"] = json!("contoso.onmicrosoft.com");
     let out = aadauth::evaluate(&input).expect("input");
     assert_eq!(out.status, 500);
-    assert_eq!(
-        out.failed_check().map(|c| &*c.id),
-        Some("config.tenant_id")
-    );
+    assert_eq!(out.failed_check().map(|c| &*c.id), Some("config.tenant_id"));
     let mut input = gateway_input(&jwt, sp_role(json!({})), None);
     input["config"]["resource"] = json!("");
     let out = aadauth::evaluate(&input).expect("input");
