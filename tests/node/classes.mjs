@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import init, { evaluate, Gateway, Verifier } from '../../pkg/aadauth_wasm.js';
+import init, { evaluate, Gateway, keysUrl, vaultLoginCommand, Verifier } from '../../pkg/aadauth_wasm.js';
 
 await init({ module_or_path: readFileSync(new URL('../../pkg/aadauth_wasm_bg.wasm', import.meta.url)) });
 
@@ -174,6 +174,24 @@ assert.ok(compared >= 80, `only ${compared} vectors compared`);
   for (const notString of [undefined, null, 42, {}, ['a'], new String('x')]) {
     assert.throws(() => gw.check(notString, input.now, 'web'), (e) => e.code === 'input_invalid' && e.field === 'token', String(notString));
   }
+  // The other string parameters: an error naming the parameter, never a WebAssembly trap
+  // (wasm-bindgen's own string glue traps on a number or an object); the module works on.
+  const digest = createHash('sha256').update(input.login.jwt).digest();
+  for (const notString of [42, {}, ['a'], true]) {
+    const named = (field) => (e) => e.code === 'input_invalid' && e.field === field;
+    assert.throws(() => gw.check(input.login.jwt, input.now, notString), named('role'), String(notString));
+    assert.throws(() => gw.check(input.login.jwt, input.now, 'web', notString), named('remoteAddr'), String(notString));
+    assert.throws(() => gw.checkCached(digest, input.now, notString), named('role'), String(notString));
+    assert.throws(() => gw.checkCached(digest, input.now, 'web', notString), named('remoteAddr'), String(notString));
+    assert.throws(() => keysUrl(notString), named('config.environment'), String(notString));
+    assert.throws(() => vaultLoginCommand(input.login, notString), named('mount'), String(notString));
+  }
+  for (const absent of [undefined, null]) {
+    assert.equal(gw.check(input.login.jwt, input.now, 'web', absent).allowed, true);
+    assert.equal(keysUrl(absent), keysUrl('AzurePublicCloud'));
+    assert.match(vaultLoginCommand(input.login, absent), /auth\/azure\/login/);
+  }
+  assert.equal(gw.check(input.login.jwt, input.now, 'web').allowed, true);
 }
 
 if (failures.length) {

@@ -433,6 +433,14 @@ extern "C" {
     fn js_parse_json(text: &str) -> Result<JsValue, JsValue>;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// An optional string parameter as TypeScript sees it (`name?: string | null`), taken
+    /// as a plain JavaScript value and checked by [`js_optional_string_arg`].
+    #[wasm_bindgen(typescript_type = "string")]
+    pub type OptionalString;
+}
+
 /// Strings up to this many UTF-16 units are copied by [`js_string`]'s fast path (a scratch
 /// buffer of three bytes per unit); longer ones take wasm-bindgen's own copy.
 const FAST_COPY_UNITS: usize = 1 << 20;
@@ -461,6 +469,26 @@ fn js_string(value: &JsValue) -> Option<String> {
     );
     buf.truncate(written as usize);
     String::from_utf8(buf).ok().or_else(|| value.as_string())
+}
+
+/// A string argument: wasm-bindgen's `&str` and `String` parameters trust the JavaScript
+/// caller, and given a number or an object its glue traps ("memory access out of bounds")
+/// instead of throwing; taking a `JsValue` turns that into an `AadauthInputError` naming
+/// the parameter.
+pub(crate) fn js_string_arg(value: &JsValue, field: &str) -> Result<String, JsValue> {
+    js_string(value).ok_or_else(|| ApiError::input(field, "expected a string").into())
+}
+
+/// An optional string argument (`undefined` and `null` are `None`), as [`js_string_arg`].
+pub(crate) fn js_optional_string_arg(
+    value: Option<&JsValue>,
+    field: &str,
+) -> Result<Option<String>, JsValue> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_undefined() || v.is_null() => Ok(None),
+        Some(v) => js_string_arg(v, field).map(Some),
+    }
 }
 
 /// The JSON text of `value`: a string is taken as JSON text, anything else is
@@ -677,14 +705,17 @@ impl Gateway {
         )]
         token: JsValue,
         now: f64,
-        role: &str,
-        #[wasm_bindgen(js_name = remoteAddr)] remote_addr: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string")] role: JsValue,
+        #[wasm_bindgen(js_name = remoteAddr)] remote_addr: Option<OptionalString>,
     ) -> Result<JsValue, JsValue> {
         let Some(token) = js_string(&token) else {
             return Err(ApiError::input("token", "expected a string").into());
         };
         let now = unix_seconds(now)?;
-        let d = self.state.check(&token, now, role, remote_addr.as_deref());
+        let role = js_string_arg(&role, "role")?;
+        let remote_addr =
+            js_optional_string_arg(remote_addr.as_ref().map(AsRef::as_ref), "remoteAddr")?;
+        let d = self.state.check(&token, now, &role, remote_addr.as_deref());
         js_parse_json(&to_json(&d)?)
     }
 
@@ -705,13 +736,16 @@ impl Gateway {
         )]
         sha256: &[u8],
         now: f64,
-        role: &str,
-        #[wasm_bindgen(js_name = remoteAddr)] remote_addr: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string")] role: JsValue,
+        #[wasm_bindgen(js_name = remoteAddr)] remote_addr: Option<OptionalString>,
     ) -> Result<JsValue, JsValue> {
         let now = unix_seconds(now)?;
+        let role = js_string_arg(&role, "role")?;
+        let remote_addr =
+            js_optional_string_arg(remote_addr.as_ref().map(AsRef::as_ref), "remoteAddr")?;
         match self
             .state
-            .check_cached(sha256, now, role, remote_addr.as_deref())?
+            .check_cached(sha256, now, &role, remote_addr.as_deref())?
         {
             Some(d) => js_parse_json(&to_json(&d)?),
             None => Ok(JsValue::UNDEFINED),

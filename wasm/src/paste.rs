@@ -17,7 +17,10 @@
 use aadauth::Cloud;
 use wasm_bindgen::prelude::*;
 
-use crate::{js_json_text, js_parse_json, parse_document, to_json, ApiError, ErrorCode};
+use crate::{
+    js_json_text, js_optional_string_arg, js_parse_json, parse_document, to_json, ApiError,
+    ErrorCode, OptionalString,
+};
 
 /// `armFromPasted`: the `arm` snapshot (resource path → ARM body) as JSON text.
 pub fn arm_from_pasted_text(text: &str) -> Result<String, ApiError> {
@@ -124,9 +127,10 @@ pub fn vault_login_command(
     )]
     login: JsValue,
     #[wasm_bindgen(param_description = "the auth method's mount path (default `azure`)")]
-    mount: Option<String>,
+    mount: Option<OptionalString>,
 ) -> Result<String, JsValue> {
     let text = js_json_text(&login, "login")?;
+    let mount = js_optional_string_arg(mount.as_ref().map(AsRef::as_ref), "mount")?;
     Ok(vault_login_command_text(
         text.as_bytes(),
         mount.as_deref().unwrap_or(""),
@@ -158,8 +162,12 @@ pub fn extract_jwt(
 #[wasm_bindgen(js_name = keysUrl)]
 pub fn keys_url(
     #[wasm_bindgen(param_description = "config.environment, e.g. `AzureChinaCloud`")]
-    environment: Option<String>,
+    environment: Option<OptionalString>,
 ) -> Result<String, JsValue> {
+    let environment = js_optional_string_arg(
+        environment.as_ref().map(AsRef::as_ref),
+        "config.environment",
+    )?;
     Ok(keys_url_text(environment.as_deref().unwrap_or(""))?)
 }
 
