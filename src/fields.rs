@@ -54,16 +54,24 @@ pub fn unwrap_vault_read(v: &Value) -> Option<&Map<String, Value>> {
 /// Vault's `TypeCommaStringSlice`: a JSON array (items turned into strings) or a
 /// comma-separated string; items trimmed, empty items dropped. `null` is an empty list.
 pub fn string_list(field: &str, v: &Value) -> Result<Vec<String>, FieldError> {
-    let raw: Vec<String> = match v {
-        Value::Null => Vec::new(),
-        Value::String(s) => s.split(',').map(str::to_string).collect(),
+    // Items are trimmed and empty ones dropped; each kept item is copied once, trimmed.
+    fn keep(out: &mut Vec<String>, item: &str) {
+        let item = item.trim();
+        if !item.is_empty() {
+            out.push(item.to_string());
+        }
+    }
+    let mut out = Vec::new();
+    match v {
+        Value::Null => {}
+        Value::String(s) => s.split(',').for_each(|item| keep(&mut out, item)),
         Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
+            out.reserve(items.len());
             for item in items {
                 match item {
-                    Value::String(s) => out.push(s.clone()),
-                    Value::Number(n) => out.push(n.to_string()),
-                    Value::Bool(b) => out.push(b.to_string()),
+                    Value::String(s) => keep(&mut out, s),
+                    Value::Number(n) => keep(&mut out, &n.to_string()),
+                    Value::Bool(b) => keep(&mut out, if *b { "true" } else { "false" }),
                     Value::Null => {}
                     _ => {
                         return Err(FieldError::new(
@@ -73,21 +81,16 @@ pub fn string_list(field: &str, v: &Value) -> Result<Vec<String>, FieldError> {
                     }
                 }
             }
-            out
         }
-        Value::Number(n) => vec![n.to_string()],
+        Value::Number(n) => keep(&mut out, &n.to_string()),
         _ => {
             return Err(FieldError::new(
                 field,
                 "expected a list of strings or a comma-separated string",
             ))
         }
-    };
-    Ok(raw
-        .into_iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect())
+    }
+    Ok(out)
 }
 
 /// Vault's `TypeString`: strings as they are, numbers and booleans as text, `null` empty.

@@ -93,8 +93,13 @@ impl Role {
             .ok_or_else(|| FieldError::new("role", "expected a JSON object"))?;
         let get = |k: &str| obj.get(k).unwrap_or(&Value::Null);
         let has = |k: &str| obj.get(k).is_some_and(|v| !v.is_null());
-        let list = |k: &str| fields::string_list(&format!("role.{k}"), get(k));
-        let dur = |k: &str| fields::duration(&format!("role.{k}"), get(k));
+        // Field names for errors are built only when there is an error.
+        let in_role = |mut e: FieldError| {
+            e.field = format!("role.{}", e.field);
+            e
+        };
+        let list = |k: &str| fields::string_list(k, get(k)).map_err(in_role);
+        let dur = |k: &str| fields::duration(k, get(k)).map_err(in_role);
 
         let name = match obj.get("name") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_lowercase(),
