@@ -20,6 +20,14 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// The error with its field put under `parent` (`ttl` in `role` → `role.ttl`). Readers
+    /// name a member by its own key and the caller adds the parent on the error path only,
+    /// so that reading a valid document formats no field names.
+    pub fn under(mut self, parent: &str) -> Self {
+        self.field = format!("{parent}.{}", self.field);
+        self
+    }
 }
 
 impl std::fmt::Display for FieldError {

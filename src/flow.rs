@@ -831,8 +831,8 @@ impl<'a> Run<'a> {
                     Some(v) => match v.check_expiry(c.exp, ctx.now) {
                         Ok(()) => R::Pass(format!(
                             "expires {} UTC ({}; clock skew {skew}s)",
-                            gocompat::human_utc(c.exp),
-                            gocompat::relative(c.exp, ctx.now)
+                            gocompat::HumanUtc(c.exp),
+                            gocompat::Relative(c.exp, ctx.now)
                         )),
                         Err(e) => fail(
                             401,
@@ -840,7 +840,7 @@ impl<'a> Run<'a> {
                             if c.exp == gocompat::GO_ZERO_TIME {
                                 "the token has no exp claim".to_string()
                             } else {
-                                format!("expired {} UTC ({}), beyond the clock skew of {skew}s", gocompat::human_utc(c.exp), gocompat::relative(c.exp, ctx.now))
+                                format!("expired {} UTC ({}), beyond the clock skew of {skew}s", gocompat::HumanUtc(c.exp), gocompat::Relative(c.exp, ctx.now))
                             },
                             Some("get a fresh token (IMDS tokens last about 24 hours; IMDS caches and renews them); check the gateway's clock".into()),
                         ),
@@ -851,11 +851,11 @@ impl<'a> Run<'a> {
                         let detail = if c.exp == gocompat::GO_ZERO_TIME {
                             "the token has no exp claim (go-oidc treats it as 0001-01-01)".to_string()
                         } else {
-                            format!("expired {} UTC ({})", gocompat::human_utc(c.exp), gocompat::relative(c.exp, ctx.now))
+                            format!("expired {} UTC ({})", gocompat::HumanUtc(c.exp), gocompat::Relative(c.exp, ctx.now))
                         };
                         fail(500, format!("oidc: token is expired (Token Expiry: {})", gocompat::time_utc(c.exp)), detail, Some("get a fresh token (IMDS tokens last about 24 hours; IMDS caches and renews them); check the evaluating clock".into()))
                     } else {
-                        R::Pass(format!("expires {} UTC ({})", gocompat::human_utc(c.exp), gocompat::relative(c.exp, ctx.now)))
+                        R::Pass(format!("expires {} UTC ({})", gocompat::HumanUtc(c.exp), gocompat::Relative(c.exp, ctx.now)))
                     }
                 }
             },
@@ -871,13 +871,13 @@ impl<'a> Run<'a> {
                     (Some(v), Some(nbf)) => match v.check_not_before(Some(nbf), ctx.now) {
                         Ok(()) => R::Pass(format!(
                             "nbf {} UTC ({}), within the clock skew of {skew}s",
-                            gocompat::human_utc(nbf),
-                            gocompat::relative(nbf, ctx.now)
+                            gocompat::HumanUtc(nbf),
+                            gocompat::Relative(nbf, ctx.now)
                         )),
                         Err(e) => fail(
                             401,
                             e,
-                            format!("nbf is {} UTC ({}), beyond the clock skew of {skew}s", gocompat::human_utc(nbf), gocompat::relative(nbf, ctx.now)),
+                            format!("nbf is {} UTC ({}), beyond the clock skew of {skew}s", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now)),
                             Some("the token is not valid yet: check the clocks of the token issuer and of the gateway".into()),
                         ),
                     },
@@ -887,10 +887,10 @@ impl<'a> Run<'a> {
                     Some(nbf) if (ctx.now as i128) + 300 < nbf as i128 => fail(
                         500,
                         format!("oidc: current time {} before the nbf (not before) time: {}", gocompat::time_utc(ctx.now), gocompat::time_utc(nbf)),
-                        format!("nbf is {} UTC ({}), beyond go-oidc's 5-minute leeway", gocompat::human_utc(nbf), gocompat::relative(nbf, ctx.now)),
+                        format!("nbf is {} UTC ({}), beyond go-oidc's 5-minute leeway", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now)),
                         Some("the token is not valid yet: check the clocks of the machine that issued it and of Vault".into()),
                     ),
-                    Some(nbf) => R::Pass(format!("nbf {} UTC ({}), within go-oidc's 5-minute leeway", gocompat::human_utc(nbf), gocompat::relative(nbf, ctx.now))),
+                    Some(nbf) => R::Pass(format!("nbf {} UTC ({}), within go-oidc's 5-minute leeway", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now))),
                 },
             },
         );
@@ -982,10 +982,10 @@ impl<'a> Run<'a> {
                     Some(nbf) if nbf > ctx.now => fail(
                         500,
                         format!("token is not yet valid (Token Not Before: {})", gocompat::time_utc(nbf)),
-                        format!("nbf is {} UTC ({}); the plugin's own check allows no leeway", gocompat::human_utc(nbf), gocompat::relative(nbf, ctx.now)),
+                        format!("nbf is {} UTC ({}); the plugin's own check allows no leeway", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now)),
                         Some("Vault's plugin re-checks nbf with zero leeway after go-oidc's 5-minute leeway: the clocks of the token issuer and Vault disagree; retry in a moment or fix the clock".into()),
                     ),
-                    Some(nbf) => R::Pass(format!("nbf {} UTC is not after now", gocompat::human_utc(nbf))),
+                    Some(nbf) => R::Pass(format!("nbf {} UTC is not after now", gocompat::HumanUtc(nbf))),
                     None => R::Pass("no nbf claim".into()),
                 },
             },
@@ -2230,12 +2230,26 @@ fn auth_block(ctx: &LoginContext, role: &Role, c: &AzureClaims) -> Auth {
     )
 }
 
-fn describe_list(list: &[String]) -> String {
-    if list.is_empty() {
-        "[] (empty)".to_string()
-    } else {
-        gocompat::plain_list(list)
+/// A role list in a detail: `[a b]` as Vault prints it, `[] (empty)` when empty; written
+/// straight into the detail (a login describes a dozen lists).
+fn describe_list(list: &[String]) -> impl std::fmt::Display + '_ {
+    struct Shown<'a>(&'a [String]);
+    impl std::fmt::Display for Shown<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            if self.0.is_empty() {
+                return f.write_str("[] (empty)");
+            }
+            f.write_str("[")?;
+            for (i, item) in self.0.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(" ")?;
+                }
+                f.write_str(item)?;
+            }
+            f.write_str("]")
+        }
     }
+    Shown(list)
 }
 
 fn show(s: &str) -> &str {

@@ -84,8 +84,17 @@ pub fn rfc3339(unix: i64) -> String {
 
 /// `2024-05-01 12:00:00`, for check details (followed by "UTC" there).
 pub fn human_utc(unix: i64) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+    HumanUtc(unix).to_string()
+}
+
+/// [`human_utc`] as a `Display` value, written straight into the detail that quotes it.
+pub struct HumanUtc(pub i64);
+
+impl std::fmt::Display for HumanUtc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, mo, d, h, mi, s) = civil(self.0);
+        write!(f, "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+    }
 }
 
 /// Splits Unix seconds into a proleptic Gregorian date and time (Howard Hinnant's
@@ -116,26 +125,45 @@ fn civil(unix: i64) -> (i128, u32, u32, u32, u32, u32) {
 
 /// A short human form of a span of seconds: `23h 10m`, `5m 3s`, `2d 4h`.
 pub fn human_span(seconds: i64) -> String {
-    let s = seconds.unsigned_abs();
-    let (d, h, m, sec) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60, s % 60);
-    if d > 0 {
-        format!("{d}d {h}h")
-    } else if h > 0 {
-        format!("{h}h {m}m")
-    } else if m > 0 {
-        format!("{m}m {sec}s")
-    } else {
-        format!("{sec}s")
+    HumanSpan(seconds).to_string()
+}
+
+/// [`human_span`] as a `Display` value.
+struct HumanSpan(i64);
+
+impl std::fmt::Display for HumanSpan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0.unsigned_abs();
+        let (d, h, m, sec) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60, s % 60);
+        if d > 0 {
+            write!(f, "{d}d {h}h")
+        } else if h > 0 {
+            write!(f, "{h}h {m}m")
+        } else if m > 0 {
+            write!(f, "{m}m {sec}s")
+        } else {
+            write!(f, "{sec}s")
+        }
     }
 }
 
 /// `at` relative to `now` in words: `in 23h 10m`, `5m 3s ago`, `now`.
 pub fn relative(at: i64, now: i64) -> String {
-    let diff = (at as i128 - now as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-    match diff {
-        0 => "now".to_string(),
-        d if d > 0 => format!("in {}", human_span(d)),
-        d => format!("{} ago", human_span(d)),
+    Relative(at, now).to_string()
+}
+
+/// [`relative`] as a `Display` value: `Relative(at, now)`.
+pub struct Relative(pub i64, pub i64);
+
+impl std::fmt::Display for Relative {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let diff =
+            (self.0 as i128 - self.1 as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        match diff {
+            0 => f.write_str("now"),
+            d if d > 0 => write!(f, "in {}", HumanSpan(d)),
+            d => write!(f, "{} ago", HumanSpan(d)),
+        }
     }
 }
 

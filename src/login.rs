@@ -26,8 +26,9 @@ impl LoginRequest {
     pub fn from_json(v: &Value) -> Result<LoginRequest, FieldError> {
         let obj = fields::unwrap_vault_read(v)
             .ok_or_else(|| FieldError::new("login", "expected a JSON object"))?;
-        let get =
-            |k: &str| fields::string(&format!("login.{k}"), obj.get(k).unwrap_or(&Value::Null));
+        let get = |k: &str| {
+            fields::string(k, obj.get(k).unwrap_or(&Value::Null)).map_err(|e| e.under("login"))
+        };
         Ok(LoginRequest {
             role: get("role")?,
             jwt: get("jwt")?,

@@ -93,13 +93,8 @@ impl Role {
             .ok_or_else(|| FieldError::new("role", "expected a JSON object"))?;
         let get = |k: &str| obj.get(k).unwrap_or(&Value::Null);
         let has = |k: &str| obj.get(k).is_some_and(|v| !v.is_null());
-        // Field names for errors are built only when there is an error.
-        let in_role = |mut e: FieldError| {
-            e.field = format!("role.{}", e.field);
-            e
-        };
-        let list = |k: &str| fields::string_list(k, get(k)).map_err(in_role);
-        let dur = |k: &str| fields::duration(k, get(k)).map_err(in_role);
+        let list = |k: &str| fields::string_list(k, get(k)).map_err(|e| e.under("role"));
+        let dur = |k: &str| fields::duration(k, get(k)).map_err(|e| e.under("role"));
 
         let name = match obj.get("name") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_lowercase(),

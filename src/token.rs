@@ -440,7 +440,7 @@ pub fn parse_jws<'a>(raw: &'a str, allowed: &[&str]) -> Result<Jws<'a>, String> 
             kid,
             typ,
             x5t,
-            json: header_members.to_value(),
+            json: header_members.into_value(),
         },
         signing_input: raw.rfind('.').map(|i| &raw[..i]).unwrap_or_default(),
         signature,
