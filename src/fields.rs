@@ -307,7 +307,7 @@ mod tests {
         for (unit, scale) in units {
             for v in values {
                 let float = v as f64 * scale;
-                let want = (float <= 9.2e27).then(|| ((float as i128) / 1_000_000_000) as i64);
+                let want = (float <= 9.2e27).then_some(((float as i128) / 1_000_000_000) as i64);
                 assert_eq!(parse_duration_str(&format!("{v}{unit}")), want, "{v}{unit}");
             }
         }
