@@ -843,10 +843,9 @@ impl HttpContext for Http {
             let _ = hostcalls::send_http_response(500, vec![], Some(b"aadauth: not configured\n"));
             return Action::Pause;
         };
-        // Claim headers come from the filter only: drop what the client sent.
-        for h in &cfg.claim_to_headers {
-            let _ = hostcalls::remove_map_value(MapType::HttpRequestHeaders, &h.header_name);
-        }
+        // Claim headers come from the filter only: what the client sent is dropped here
+        // for a request passed through, and replaced or removed by `carry_out` (every
+        // claim header, set or removed) for an admitted one; a refused one goes nowhere.
         let path = request_header(":path").unwrap_or_default();
         let authority = request_header(":authority")
             .or_else(|| request_header("host"))
@@ -857,6 +856,10 @@ impl HttpContext for Http {
             .map(|r| &r.requirement)
         {
             None | Some(Requirement::AllowUnauthenticated) => {
+                for h in &cfg.claim_to_headers {
+                    let _ =
+                        hostcalls::remove_map_value(MapType::HttpRequestHeaders, &h.header_name);
+                }
                 w.metrics.inc(M::Passthrough);
                 return Action::Continue;
             }

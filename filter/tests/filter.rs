@@ -35,7 +35,9 @@ fn allowed_request_gets_claim_headers_and_loses_the_token() {
             ("authorization", &format!("Bearer {token}")),
             // Spoofed by the client: replaced, or removed when the token has no value.
             ("x-azure-oid", "someone-else"),
+            ("x-azure-oid", "and-another"),
             ("x-azure-scale-set", "spoofed"),
+            ("x-azure-scale-set", "twice"),
         ])
         .unwrap();
     assert_eq!(h.action(req), Some(Action::Continue));
@@ -46,6 +48,15 @@ fn allowed_request_gets_claim_headers_and_loses_the_token() {
         "token stripped"
     );
     assert_eq!(h.request_header(req, "x-azure-oid"), Some(VM_OID));
+    let values = |name: &str| {
+        h.request_headers(req)
+            .unwrap_or_default()
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .count()
+    };
+    assert_eq!(values("x-azure-oid"), 1, "the spoofed copies are gone");
+    assert_eq!(values("x-azure-scale-set"), 0);
     assert_eq!(h.request_header(req, "x-azure-subscription"), Some(SUB));
     assert_eq!(
         h.request_header(req, "x-azure-resource-group"),
@@ -278,6 +289,25 @@ fn unauthenticated_rules_and_unmatched_paths_pass() {
     let mut h = host(&c);
     let req = get(&mut h, "/healthz", None);
     assert_eq!(h.action(req), Some(Action::Continue));
+    // Claim headers sent by the client never reach the upstream, token or not.
+    let req = h
+        .request(&[
+            (":method", "GET"),
+            (":path", "/healthz"),
+            (":authority", "a"),
+            ("x-azure-oid", "spoofed"),
+            ("x-azure-oid", "spoofed-again"),
+            ("x-azure-groups", "admins"),
+        ])
+        .unwrap();
+    assert_eq!(h.action(req), Some(Action::Continue));
+    let spoofed = h
+        .request_headers(req)
+        .unwrap_or_default()
+        .iter()
+        .filter(|(k, _)| k.starts_with("x-azure-"))
+        .count();
+    assert_eq!(spoofed, 0);
     let req = get(&mut h, "/api/x", None);
     assert_eq!(h.action(req), Some(Action::Continue), "GET matches no rule");
     let req = h
@@ -288,7 +318,7 @@ fn unauthenticated_rules_and_unmatched_paths_pass() {
         ])
         .unwrap();
     assert_eq!(response(&h, req).unwrap().status, 401);
-    assert_eq!(metric(&h, "passthrough"), 2);
+    assert_eq!(metric(&h, "passthrough"), 3);
 }
 
 #[test]
