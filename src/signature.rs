@@ -186,6 +186,47 @@ impl RsaVerifier {
     }
 }
 
+/// Two rows of multiply-adds in one pass over `p`: `p[j] += x0·y[j] + x1·y[j−1]` for j
+/// from `start` to `y.len()`, with the rows' carries `c0`, `c1` in and out. One load and
+/// store of each limb for two products, and two columns per iteration (fewer
+/// loop-control instructions between the multiplies); with `y` of a constant length the
+/// compiler drops the bounds checks.
+#[inline(always)]
+fn two_rows(
+    p: &mut [Limb],
+    x0: Limb,
+    x1: Limb,
+    y: &[Limb],
+    start: usize,
+    mut c0: Limb,
+    mut c1: Limb,
+) -> (Limb, Limb) {
+    let s = y.len();
+    if start == 0 || p.len() < s {
+        return (c0, c1);
+    }
+    let mut j = start;
+    while j + 1 < s {
+        let (v, h0) = mac(p[j], x0, y[j], c0);
+        let (v, h1) = mac(v, x1, y[j - 1], c1);
+        p[j] = v;
+        let (v, h0) = mac(p[j + 1], x0, y[j + 1], h0);
+        let (v, h1) = mac(v, x1, y[j], h1);
+        p[j + 1] = v;
+        c0 = h0;
+        c1 = h1;
+        j += 2;
+    }
+    if j < s {
+        let (v, h0) = mac(p[j], x0, y[j], c0);
+        let (v, h1) = mac(v, x1, y[j - 1], c1);
+        c0 = h0;
+        c1 = h1;
+        p[j] = v;
+    }
+    (c0, c1)
+}
+
 /// a·b + t + c as (low, high) limbs; never overflows (the maximum is 2^(2w) − 1).
 #[inline(always)]
 fn mac(t: Limb, a: Limb, b: Limb, c: Limb) -> (Limb, Limb) {
@@ -307,27 +348,8 @@ fn mont_sqr_body(out: &mut [Limb], a: &[Limb], n: &[Limb], n0inv: Limb, p: &mut 
             let (v, h0) = mac(p[2 * i + 2], ai, a[i + 2], c0);
             p[2 * i + 2] = v;
             c0 = h0;
-            let mut c1 = 0;
-            // Two columns per pass, as in `redc_into`.
-            let mut j = i + 3;
-            while j + 1 < s {
-                let (v, h0) = mac(p[i + j], ai, a[j], c0);
-                let (v, h1) = mac(v, ai1, a[j - 1], c1);
-                p[i + j] = v;
-                let (v, h0) = mac(p[i + j + 1], ai, a[j + 1], h0);
-                let (v, h1) = mac(v, ai1, a[j], h1);
-                p[i + j + 1] = v;
-                c0 = h0;
-                c1 = h1;
-                j += 2;
-            }
-            if j < s {
-                let (v, h0) = mac(p[i + j], ai, a[j], c0);
-                let (v, h1) = mac(v, ai1, a[j - 1], c1);
-                c0 = h0;
-                c1 = h1;
-                p[i + j] = v;
-            }
+            let c1;
+            (c0, c1) = two_rows(&mut p[i..], ai, ai1, a, i + 3, c0, 0);
             let (v, h1) = mac(c0, ai1, a[s - 1], c1);
             p[i + s] = v;
             p[i + s + 1] = h1;
@@ -397,26 +419,7 @@ fn redc_into(out: &mut [Limb], p: &mut [Limb], n: &[Limb], n0inv: Limb) {
         let (v, mut c0) = mac(p[i + 1], u0, n[1], c);
         let u1 = v.wrapping_mul(n0inv);
         let (_, mut c1) = mac(v, u1, n[0], 0);
-        // Two columns per pass: fewer loop-control instructions between the multiplies.
-        let mut j = 2;
-        while j + 1 < s {
-            let (v, h0) = mac(p[i + j], u0, n[j], c0);
-            let (v, h1) = mac(v, u1, n[j - 1], c1);
-            p[i + j] = v;
-            let (v, h0) = mac(p[i + j + 1], u0, n[j + 1], h0);
-            let (v, h1) = mac(v, u1, n[j], h1);
-            p[i + j + 1] = v;
-            c0 = h0;
-            c1 = h1;
-            j += 2;
-        }
-        if j < s {
-            let (v, h0) = mac(p[i + j], u0, n[j], c0);
-            let (v, h1) = mac(v, u1, n[j - 1], c1);
-            c0 = h0;
-            c1 = h1;
-            p[i + j] = v;
-        }
+        (c0, c1) = two_rows(&mut p[i..], u0, u1, n, 2, c0, c1);
         let (v, h1) = mac(p[i + s], u1, n[s - 1], c1);
         let (v, o1) = v.overflowing_add(c0);
         let (v, o2) = v.overflowing_add(top);

@@ -177,32 +177,47 @@ fn hsum(v: v128) -> u64 {
     u64x2_extract_lane::<0>(v) + u64x2_extract_lane::<1>(v)
 }
 
-/// Montgomery multiplication out = a·b·R⁻¹ (in [0, 2n) for a, b in [0, 2n)).
-#[inline(never)]
-fn mul(out: &mut Limbs, a: &Limbs, b: &Limbs, key: &SimdKey) {
-    let mut br = [0u32; P];
-    reverse_into(&mut br, b);
-    // q[k] is still zero while column k is summed, so columns may include the (k, 0) term.
+/// Montgomery reduction by columns (product scanning): `column(k, q)` is column k of the
+/// product, Σ of its aᵢ·bⱼ (i + j = k) and of qᵢ·nⱼ for the q chosen so far (q[k] is
+/// still zero when column k is summed, so the (k, 0) term may be included). Columns
+/// below L choose q[k], which clears the column's low 28 bits; the others are the result.
+#[inline(always)]
+fn reduce_columns(out: &mut Limbs, key: &SimdKey, mut column: impl FnMut(usize, &Limbs) -> u64) {
     let mut q = [0u32; P];
-    let (n0, keep) = (u64::from(key.n[0]), key.keep);
+    let n0 = u64::from(key.n[0]);
     let mut acc: u64 = 0;
     for k in 0..L {
-        // Terms i = 0..=k; b[k−i] = br[L−1−k+i].
-        let off = L - 1 - k;
-        acc += dot2(a, &br[off..], &q, &key.nr[off..], (k + 1).div_ceil(4), keep);
+        acc += column(k, &q);
         let qk = (acc as u32).wrapping_mul(key.n0inv) & MASK;
         q[k] = qk;
         acc += u64::from(qk) * n0;
         acc >>= BITS;
     }
     for k in L..2 * L - 1 {
-        // Terms i = lo..L; the br and nr windows start at L−1−k+lo = 0.
-        let lo = k + 1 - L;
-        acc += dot2(&a[lo..], &br, &q[lo..], &key.nr, (L - lo).div_ceil(4), keep);
+        acc += column(k, &q);
         out[k - L] = acc as u32 & MASK;
         acc >>= BITS;
     }
     out[L - 1] = acc as u32;
+}
+
+/// Montgomery multiplication out = a·b·R⁻¹ (in [0, 2n) for a, b in [0, 2n)).
+#[inline(never)]
+fn mul(out: &mut Limbs, a: &Limbs, b: &Limbs, key: &SimdKey) {
+    let mut br = [0u32; P];
+    reverse_into(&mut br, b);
+    let keep = key.keep;
+    reduce_columns(out, key, |k, q| {
+        if k < L {
+            // Terms i = 0..=k; b[k−i] = br[L−1−k+i].
+            let off = L - 1 - k;
+            dot2(a, &br[off..], q, &key.nr[off..], (k + 1).div_ceil(4), keep)
+        } else {
+            // Terms i = lo..L; the br and nr windows start at L−1−k+lo = 0.
+            let lo = k + 1 - L;
+            dot2(&a[lo..], &br, &q[lo..], &key.nr, (L - lo).div_ceil(4), keep)
+        }
+    });
 }
 
 /// Montgomery squaring: cross products once (doubled), squares on the diagonal.
@@ -210,37 +225,25 @@ fn mul(out: &mut Limbs, a: &Limbs, b: &Limbs, key: &SimdKey) {
 fn sqr(out: &mut Limbs, a: &Limbs, key: &SimdKey) {
     let mut ar = [0u32; P];
     reverse_into(&mut ar, a);
-    let mut q = [0u32; P];
-    let (n0, keep) = (u64::from(key.n[0]), key.keep);
-    let mut acc: u64 = 0;
-    for k in 0..L {
-        let off = L - 1 - k;
-        // Cross terms i = 0..h (i < k − i), then the reduction terms i = 0..k.
+    let keep = key.keep;
+    reduce_columns(out, key, |k, q| {
+        // Cross terms i < k − i, doubled, then the reduction terms.
         let h = k.div_ceil(2);
-        let cross = cross_sum(a, &ar[off..], h, keep);
-        let v = dot(u64x2_splat(0), &q, &key.nr[off..], k.div_ceil(4), keep);
-        acc += 2 * cross + diagonal(a, k) + hsum(v);
-        let qk = (acc as u32).wrapping_mul(key.n0inv) & MASK;
-        q[k] = qk;
-        acc += u64::from(qk) * n0;
-        acc >>= BITS;
-    }
-    for k in L..2 * L - 1 {
-        let lo = k + 1 - L;
-        let h = k.div_ceil(2);
-        let cross = cross_sum(&a[lo..], &ar, h - lo, keep);
-        let v = dot(
-            u64x2_splat(0),
-            &q[lo..],
-            &key.nr,
-            (L - lo).div_ceil(4),
-            keep,
-        );
-        acc += 2 * cross + diagonal(a, k) + hsum(v);
-        out[k - L] = acc as u32 & MASK;
-        acc >>= BITS;
-    }
-    out[L - 1] = acc as u32;
+        let (cross, reduction) = if k < L {
+            let off = L - 1 - k;
+            let cross = cross_sum(a, &ar[off..], h, keep);
+            (
+                cross,
+                dot(u64x2_splat(0), q, &key.nr[off..], k.div_ceil(4), keep),
+            )
+        } else {
+            let lo = k + 1 - L;
+            let cross = cross_sum(&a[lo..], &ar, h - lo, keep);
+            let chunks = (L - lo).div_ceil(4);
+            (cross, dot(u64x2_splat(0), &q[lo..], &key.nr, chunks, keep))
+        };
+        2 * cross + diagonal(a, k) + hsum(reduction)
+    });
 }
 
 /// Σ x[i]·y[i] for i < count exactly: whole chunks in SIMD, the last 0–3 terms scalar

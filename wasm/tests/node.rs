@@ -5,6 +5,17 @@
 mod common;
 mod js_api;
 
+/// A deterministic xorshift* generator (the tests need no `rand` in WebAssembly).
+fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed;
+    move || {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
 /// The RS256 arithmetic with 32-bit limbs (how it runs in WebAssembly) against num-bigint;
 /// `tests/rs256_differential.rs` checks the 64-bit build natively on 100,000 keys. Random
 /// odd moduli of 512 to 4160 bits (odd and even limb counts), signatures below n,
@@ -12,13 +23,7 @@ mod js_api;
 #[wasm_bindgen_test::wasm_bindgen_test]
 fn rs256_public_operation_with_32_bit_limbs_matches_num_bigint() {
     use num_bigint::BigUint;
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     let mut checked = 0;
     for case in 0..1500u64 {
         let k = 64 + (next() % 457) as usize;
@@ -58,13 +63,7 @@ fn rs256_public_operation_with_32_bit_limbs_matches_num_bigint() {
 #[wasm_bindgen_test::wasm_bindgen_test]
 fn rs256_public_operation_of_2048_bit_moduli_matches_num_bigint() {
     use num_bigint::BigUint;
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = move || {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    };
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
     let mut checked = 0;
     for case in 0..300u64 {
         let bits = 2043 + (case % 6) as usize;
