@@ -7,9 +7,11 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use aadauth::cache::CacheKey;
+use aadauth::gateway::GatewayClaims;
 use aadauth::{Gate, GateDecision, KeySet};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -172,8 +174,9 @@ struct Waiting {
 }
 
 enum Verdict {
-    /// Header changes: set (`Some`) or remove (`None`).
-    Allow(Vec<(String, Option<String>)>),
+    /// Admitted, with the verified token's claims: `carry_out` sets each claim header
+    /// from them (or removes it), straight from the claims, copying nothing.
+    Allow(Option<Arc<GatewayClaims>>),
     Deny(Denied),
     /// Paused until keys arrive.
     Wait,
@@ -207,24 +210,11 @@ fn parse_jwks(body: &[u8]) -> Result<KeySet, String> {
     }
 }
 
-/// The filter's verdict on the core's decision: the claim headers to set, or the
+/// The filter's verdict on the core's decision: admitted with its claims, or the
 /// refusal by its status (401 bad token, 403 not allowed, otherwise configuration).
-fn verdict(cfg: &FilterConfig, d: &GateDecision) -> Verdict {
+fn verdict(d: &GateDecision) -> Verdict {
     if d.allowed {
-        return Verdict::Allow(
-            cfg.claim_to_headers
-                .iter()
-                .map(|h| {
-                    let v = d
-                        .claims
-                        .as_deref()
-                        .and_then(|c| c.selected(&h.claim_name))
-                        .filter(|v| request::header_value_ok(v))
-                        .map(str::to_string);
-                    (h.header_name.clone(), v)
-                })
-                .collect(),
-        );
+        return Verdict::Allow(d.claims.clone());
     }
     let kind = match d.status {
         401 => DenyKind::InvalidToken,
@@ -510,7 +500,7 @@ impl Worker {
             if d.cached {
                 self.metrics.inc(M::JwtCacheHit);
             }
-            return verdict(&cfg, &d);
+            return verdict(&d);
         }
         self.metrics.inc(M::JwtCacheMiss);
         let may_check_shared = |w: &Worker| {
@@ -526,7 +516,7 @@ impl Worker {
             };
             let d = gate.verify_and_remember(&p.token, key, now_s, role);
             if !(d.unknown_key && cfg.remote.is_some()) {
-                return verdict(&cfg, &d);
+                return verdict(&d);
             }
             if attempt == 0 && may_check_shared(self) && self.adopt_shared(now) {
                 continue;
@@ -556,7 +546,7 @@ impl Worker {
                     ),
                 ));
             }
-            return verdict(&cfg, &d);
+            return verdict(&d);
         }
         Verdict::Deny(Denied::new(
             DenyKind::NoKeys,
@@ -572,16 +562,22 @@ impl Worker {
             return Action::Pause;
         };
         match verdict {
-            Verdict::Allow(changes) => {
+            Verdict::Allow(claims) => {
                 if !cfg.forward {
                     let _ =
                         hostcalls::remove_map_value(MapType::HttpRequestHeaders, &p.token_header);
                 }
-                for (name, value) in &changes {
+                // Every claim header is set from the token or removed: a client's own
+                // copies never pass (replacing drops all of them).
+                for h in &cfg.claim_to_headers {
+                    let value = claims
+                        .as_deref()
+                        .and_then(|c| c.selected(&h.claim_name))
+                        .filter(|v| request::header_value_ok(v));
                     let _ = hostcalls::set_map_value(
                         MapType::HttpRequestHeaders,
-                        name,
-                        value.as_deref(),
+                        &h.header_name,
+                        value,
                     );
                 }
                 self.metrics.inc(M::Allowed);
