@@ -536,13 +536,13 @@ fn r_squared(n: &[Limb]) -> Vec<Limb> {
     }
     let (v_top, v_next) = (v[d - 1] as Wide, v[d - 2] as Wide);
     let base: Wide = 1 << LIMB_BITS;
-    // u = r·B: u[0] = 0, u[1..=d] = r; r starts as 1·2^sh.
-    let mut r = vec![0 as Limb; d];
-    r[0] = 1 << sh;
+    // r lives in u[..d]; each step shifts it up one limb in place (u = r·B, d+1 limbs),
+    // subtracts q̂·v and leaves the remainder in u[..d] again. r starts as 1·2^sh.
     let mut u = vec![0 as Limb; d + 1];
+    u[0] = 1 << sh;
     for _ in 0..2 * d {
+        u.copy_within(0..d, 1);
         u[0] = 0;
-        u[1..].copy_from_slice(&r);
         let top = ((u[d] as Wide) << LIMB_BITS) | u[d - 1] as Wide;
         let mut qhat = top / v_top;
         let mut rhat = top % v_top;
@@ -553,20 +553,23 @@ fn r_squared(n: &[Limb]) -> Vec<Limb> {
                 break;
             }
         }
-        // u -= qhat·v over d+1 limbs.
+        // u -= q̂·v over d+1 limbs (v's limb d is 0). A difference that went below zero
+        // wraps to the top half of `Wide`: its top bit is the borrow.
         let q = qhat as Limb;
-        let mut mul_carry: Limb = 0;
-        let mut borrow = false;
-        for (ui, vi) in u.iter_mut().zip(v.iter().chain(std::iter::once(&0))) {
-            let p = q as Wide * *vi as Wide + mul_carry as Wide;
-            mul_carry = (p >> LIMB_BITS) as Limb;
-            let (x, b1) = ui.overflowing_sub(p as Limb);
-            let (x, b2) = x.overflowing_sub(Limb::from(borrow));
-            *ui = x;
-            borrow = b1 || b2;
+        let (mut mul_carry, mut borrow): (Wide, Wide) = (0, 0);
+        for (ui, vi) in u[..d].iter_mut().zip(&v) {
+            let p = q as Wide * *vi as Wide + mul_carry;
+            mul_carry = p >> LIMB_BITS;
+            let t = (*ui as Wide)
+                .wrapping_sub(p & Limb::MAX as Wide)
+                .wrapping_sub(borrow);
+            *ui = t as Limb;
+            borrow = t >> (2 * LIMB_BITS - 1);
         }
-        if borrow {
-            // qhat was one too large (rare): add v back.
+        let t = (u[d] as Wide).wrapping_sub(mul_carry).wrapping_sub(borrow);
+        u[d] = t as Limb;
+        if t >> (2 * LIMB_BITS - 1) != 0 {
+            // q̂ was one too large (rare): add v back.
             let mut c = false;
             for (ui, vi) in u.iter_mut().zip(v.iter().chain(std::iter::once(&0))) {
                 let (x, c1) = ui.overflowing_add(*vi);
@@ -575,8 +578,9 @@ fn r_squared(n: &[Limb]) -> Vec<Limb> {
                 c = c1 || c2;
             }
         }
-        r.copy_from_slice(&u[..d]);
     }
+    u.truncate(d);
+    let mut r = u;
     // Undo the normalization.
     if sh > 0 {
         for i in 0..d {
