@@ -446,27 +446,33 @@ fn null_pointers() {
     assert!(parse(&login.next()).get("done").is_some());
 }
 
-#[test]
-fn bad_text() {
-    let invalid_utf8 = b"{\"now\": \"\xff\"}\0";
-    let p = invalid_utf8.as_ptr().cast::<c_char>();
-    // SAFETY: NUL-terminated bytes.
+/// `p` (NUL-terminated) is refused with `code` by each entry point that reads a document:
+/// `evaluate` and the step API name `input`, `decode_token` names `jwt`.
+fn refused_by_every_entry_point(p: *const c_char, code: &str) {
+    // SAFETY: the callers pass NUL-terminated bytes; the login handle is freed here.
     unsafe {
         assert_eq!(
             error_of(&take(aadauth_evaluate(p))),
-            ("invalid_utf8".into(), json!("input"))
+            (code.into(), json!("input"))
         );
         assert_eq!(
             error_of(&take(aadauth_decode_token(p, 0))),
-            ("invalid_utf8".into(), json!("jwt"))
+            (code.into(), json!("jwt"))
         );
         let login = aadauth_login_start(p);
         assert_eq!(
             error_of(&take(aadauth_login_next(login))),
-            ("invalid_utf8".into(), json!("input"))
+            (code.into(), json!("input"))
         );
         aadauth_login_free(login);
     }
+}
+
+#[test]
+fn bad_text() {
+    let invalid_utf8 = b"{\"now\": \"\xff\"}\0";
+    let p = invalid_utf8.as_ptr().cast::<c_char>();
+    refused_by_every_entry_point(p, "invalid_utf8");
     let mut login = Login::start(r#"{"now": 1}"#);
     // SAFETY: a live handle; NUL-terminated bytes.
     unsafe {
@@ -559,21 +565,10 @@ fn huge_input_is_refused_without_reading_it_all() {
     let mut huge = vec![b' '; limit + 1];
     huge.push(0);
     let p = huge.as_ptr().cast::<c_char>();
+    refused_by_every_entry_point(p, "too_large");
     // SAFETY: NUL-terminated bytes.
     unsafe {
-        assert_eq!(
-            error_of(&take(aadauth_evaluate(p))),
-            ("too_large".into(), json!("input"))
-        );
-        assert_eq!(
-            error_of(&take(aadauth_decode_token(p, 0))),
-            ("too_large".into(), json!("jwt"))
-        );
         let login = aadauth_login_start(p);
-        assert_eq!(
-            error_of(&take(aadauth_login_next(login))),
-            ("too_large".into(), json!("input"))
-        );
         assert_eq!(
             error_of(&take(aadauth_login_provide_keys(login, p))).0,
             "too_large"
