@@ -127,8 +127,9 @@ impl RsaVerifier {
         let s_mont = self.mont_mul(&s, rr);
         let mut x = s_mont.clone();
         let mut y = vec![0 as Limb; len];
+        // e is odd and at least 3 (`new` refuses others), so its top bit is above bit 0.
         let top = 63 - self.e.leading_zeros();
-        for bit in (0..top).rev() {
+        for bit in (1..top).rev() {
             mont_sqr_into(&mut y, &x, &self.n, self.n0inv);
             if (self.e >> bit) & 1 == 1 {
                 mont_mul_into(&mut x, &y, &s_mont, &self.n, self.n0inv);
@@ -136,10 +137,12 @@ impl RsaVerifier {
                 std::mem::swap(&mut x, &mut y);
             }
         }
-        // Out of Montgomery form: x·R⁻¹, a reduction alone (half the work of a
-        // multiplication by 1).
-        from_montgomery_into(&mut y, &x, &self.n, self.n0inv);
-        Some(to_bytes(&y, self.k))
+        // Bit 0 is set: the last multiplication takes s itself rather than s·R, so that
+        // (s^(e−1)·R)·s·R⁻¹ = s^e comes out of Montgomery form already, saving the separate
+        // reduction (a twentieth of the work for e = 65537), as the SIMD128 path does.
+        mont_sqr_into(&mut y, &x, &self.n, self.n0inv);
+        mont_mul_into(&mut x, &y, &s, &self.n, self.n0inv);
+        Some(to_bytes(&x, self.k))
     }
 
     /// Verifies an RS256 signature over `message`.
@@ -379,24 +382,6 @@ fn mont_sqr_body(out: &mut [Limb], a: &[Limb], n: &[Limb], n0inv: Limb, p: &mut 
         c = Limb::from(o1) + Limb::from(o1b);
     }
     redc_into(out, p, n, n0inv);
-}
-
-/// a·R⁻¹ mod n (leaving Montgomery form), for a below n.
-fn from_montgomery_into(out: &mut [Limb], a: &[Limb], n: &[Limb], n0inv: Limb) {
-    let s = n.len().min(MAX_LIMBS);
-    if s == 0 || a.len() < s || out.len() < s {
-        return;
-    }
-    if s == FIXED_LIMBS {
-        let mut buf = [0 as Limb; 2 * FIXED_LIMBS];
-        let f = FIXED_LIMBS;
-        buf[..f].copy_from_slice(&a[..f]);
-        redc_into(&mut out[..f], &mut buf, &n[..f], n0inv);
-    } else {
-        let mut buf = [0 as Limb; 2 * MAX_LIMBS];
-        buf[..s].copy_from_slice(&a[..s]);
-        redc_into(out, &mut buf[..2 * s], &n[..s], n0inv);
-    }
 }
 
 /// Montgomery reduction: `out = p·R⁻¹ mod n` for a 2s-limb `p` below n·R (`p` is used as
