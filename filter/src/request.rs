@@ -117,11 +117,14 @@ pub fn extract_token(
         // A token ends at whitespace or a comma (several credentials in one header).
         let token = if rest.is_ascii() {
             // The usual case, byte by byte: `char::is_whitespace` on each of a token's
-            // 1–3 thousand characters costs more than the rest of a cached request.
-            let end = rest
-                .bytes()
+            // 1–3 thousand characters costs more than the rest of a cached request. Eight
+            // bytes at a time first, to the first word that may hold a delimiter.
+            let b = rest.as_bytes();
+            let start = 8 * b.chunks_exact(8).take_while(|w| !may_delimit(w)).count();
+            let end = b[start..]
+                .iter()
                 .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b','))
-                .unwrap_or(rest.len());
+                .map_or(b.len(), |i| start + i);
             &rest[..end]
         } else {
             rest.split(|c: char| c.is_whitespace() || c == ',')
@@ -133,6 +136,22 @@ pub fn extract_token(
         }
     }
     None
+}
+
+/// Whether eight ASCII bytes may hold a token delimiter: a byte at or below the space (every
+/// ASCII whitespace is) or a comma. No false negatives (the byte-wise scan decides): the
+/// classic "has a byte less than n" and "has a zero byte" word tests, exact for bytes
+/// below 0x80.
+fn may_delimit(w: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(w);
+    let x = u64::from_le_bytes(a);
+    let below_33 = x.wrapping_sub(ONES * 0x21) & !x & HIGH;
+    let c = x ^ (ONES * u64::from(b','));
+    let comma = c.wrapping_sub(ONES) & !c & HIGH;
+    below_33 | comma != 0
 }
 
 /// `scheme://authority/path` (without the query), safe inside a quoted header parameter.
@@ -226,6 +245,36 @@ mod tests {
         for v in &values {
             let got = extract_token(&hs, |_| Some(v.clone())).map(|(_, t)| t);
             assert_eq!(got, reference(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn word_test_finds_every_delimiter_byte_at_every_position() {
+        for pos in 0..8 {
+            for b in 0u8..128 {
+                let mut w = *b"abcdefgh";
+                w[pos] = b;
+                let delimiter = b <= b' ' || b == b',';
+                assert_eq!(
+                    may_delimit(&w),
+                    delimiter || may_delimit(b"abcdefgh"),
+                    "{b:#x} at {pos}"
+                );
+                // Not missed after an earlier delimiter-free prefix of the value either.
+                let v = format!("Bearer {}{}x", "A".repeat(8 + pos), char::from(b));
+                let hs = [fh("authorization", "Bearer ")];
+                let got = extract_token(&hs, |_| Some(v.clone())).map(|(_, t)| t);
+                let want = if matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b',') {
+                    "A".repeat(8 + pos)
+                } else {
+                    v["Bearer ".len()..].trim().to_string()
+                };
+                assert_eq!(
+                    got.as_deref(),
+                    Some(want.as_str()).filter(|t| !t.is_empty()),
+                    "{b:#x} at {pos}"
+                );
+            }
         }
     }
 

@@ -164,7 +164,19 @@ pub(crate) struct Pending {
     token_header: String,
     role: String,
     remote: Option<String>,
-    realm: String,
+    /// `:path` and `:authority`, for the realm of a refusal only: an admitted request does
+    /// not build it, nor fetch `:scheme`.
+    path: String,
+    authority: String,
+}
+
+impl Pending {
+    /// The `WWW-Authenticate` realm; call with this request's context effective (the
+    /// scheme is read then).
+    fn realm(&self) -> String {
+        let scheme = request_header(":scheme").unwrap_or_default();
+        request::realm(&scheme, &self.authority, &self.path)
+    }
 }
 
 struct Waiting {
@@ -587,7 +599,7 @@ impl Worker {
                 Action::Continue
             }
             Verdict::Deny(d) => {
-                self.send_denied(&cfg, &d, &p.realm);
+                self.send_denied(&cfg, &d, &p.realm());
                 Action::Pause
             }
             Verdict::Wait => Action::Pause,
@@ -648,7 +660,7 @@ impl Worker {
                             "token.signature",
                             format!("timed out waiting for signing keys: {why}"),
                         );
-                        self.send_denied(&cfg, &d, &w.req.realm);
+                        self.send_denied(&cfg, &d, &w.req.realm());
                     }
                 }
             }
@@ -861,12 +873,11 @@ impl HttpContext for Http {
             }
             Some(Requirement::Role(r)) => r.clone(),
         };
-        let scheme = request_header(":scheme").unwrap_or_default();
-        let realm = request::realm(&scheme, &authority, &path);
         let Some((token_header, token)) = request::extract_token(&cfg.from_headers, request_header)
         else {
             let d = Denied::new(DenyKind::MissingToken, "request.jwt", "token is missing");
-            w.send_denied(&cfg, &d, &realm);
+            let scheme = request_header(":scheme").unwrap_or_default();
+            w.send_denied(&cfg, &d, &request::realm(&scheme, &authority, &path));
             return Action::Pause;
         };
         let needs_address = cfg
@@ -886,7 +897,8 @@ impl HttpContext for Http {
             token_header,
             role,
             remote,
-            realm,
+            path,
+            authority,
         };
         match w.decide(&p, now, true) {
             Verdict::Wait if w.waiting.len() >= MAX_WAITING => {
@@ -895,7 +907,7 @@ impl HttpContext for Http {
                     "token.signature",
                     "too many requests are waiting for signing keys",
                 );
-                w.send_denied(&cfg, &d, &p.realm);
+                w.send_denied(&cfg, &d, &p.realm());
                 Action::Pause
             }
             Verdict::Wait => {

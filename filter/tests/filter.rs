@@ -350,7 +350,15 @@ fn requests_wait_for_the_first_fetch_and_are_all_resumed() {
     let c = get(&mut h, "/admin", Some(&t2));
     let d = get(&mut h, "/", Some(&t2));
     let gone = get(&mut h, "/", Some(&t1));
-    for r in [a, b, c, d, gone] {
+    // A forged signature (t2's header and claims, t1's signature) waits too, and its 401
+    // names the waiting request's own realm, read when it is resumed.
+    let forged = format!(
+        "{}.{}",
+        t2.rsplit_once('.').unwrap().0,
+        t1.rsplit_once('.').unwrap().1
+    );
+    let e = get(&mut h, "/orders/7?x=1", Some(&forged));
+    for r in [a, b, c, d, gone, e] {
         assert_eq!(h.action(r), Some(Action::Pause));
         assert!(response(&h, r).is_none());
     }
@@ -367,6 +375,11 @@ fn requests_wait_for_the_first_fetch_and_are_all_resumed() {
     // d: valid token, but role web is bound to another identity.
     assert!(!h.resumed(d));
     assert_eq!(response(&h, d).unwrap().status, 403);
+    assert_eq!(response(&h, e).unwrap().status, 401);
+    assert_eq!(
+        www_authenticate(&h, e),
+        "Bearer realm=\"https://api.example/orders/7\", error=\"invalid_token\""
+    );
     assert!(!h.resumed(gone));
     assert_eq!(metric(&h, "allowed"), 3);
     assert!(!h.failed());
