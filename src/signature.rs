@@ -7,11 +7,15 @@
 //! constants once per key ([`RsaVerifier::new`]) and exponentiates with plain
 //! word-by-word Montgomery multiplication (CIOS).
 //!
+//! Natively (64-bit limbs), 2048-bit keys take `comba` (`src/signature/comba.rs`)
+//! instead: the same Montgomery arithmetic by product scanning, every column unrolled
+//! (a public operation about 1.1–1.2× faster than the CIOS, for about 90 KB of code).
+//!
 //! In WebAssembly built with SIMD128 (the shipped builds), 2048-bit keys take
 //! `simd128` (`src/signature/simd128.rs`) instead: radix 2^28 with column sums in `i64x2.extmul`, because WebAssembly
 //! has no 64×64→128-bit multiply and no carry flag (about 1.65× faster in V8 than this
-//! module's CIOS over 32-bit limbs). Natively the CIOS over 64-bit limbs below is the
-//! faster of the two, by about 2×.
+//! module's CIOS over 32-bit limbs). Natively 64-bit limbs are the faster choice, by
+//! about 2×.
 //!
 //! What is checked is the **complete** PKCS#1 v1.5 encoding, byte for byte:
 //! `00 01 FF…FF 00 || DigestInfo(SHA-256) || H(m)` — never a parsed or partial one.
@@ -22,6 +26,9 @@ use sha2::{Digest, Sha256};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;
+
+#[cfg(target_pointer_width = "64")]
+mod comba;
 
 #[cfg(target_pointer_width = "64")]
 type Limb = u64;
@@ -262,6 +269,15 @@ fn mont_mul_into(out: &mut [Limb], a: &[Limb], b: &[Limb], n: &[Limb], n0inv: Li
         return;
     }
     if s == FIXED_LIMBS {
+        #[cfg(target_pointer_width = "64")]
+        if let (Ok(out), Ok(a), Ok(b), Ok(n)) = (
+            (&mut out[..s]).try_into(),
+            a[..s].try_into(),
+            b[..s].try_into(),
+            n.try_into(),
+        ) {
+            return comba::mul(out, a, b, n, n0inv);
+        }
         let mut buf = [0 as Limb; FIXED_LIMBS + 1];
         let f = FIXED_LIMBS;
         mont_mul_body(&mut out[..f], &a[..f], &b[..f], &n[..f], n0inv, &mut buf);
@@ -323,6 +339,12 @@ fn mont_sqr_into(out: &mut [Limb], a: &[Limb], n: &[Limb], n0inv: Limb) {
         return;
     }
     if s == FIXED_LIMBS {
+        #[cfg(target_pointer_width = "64")]
+        if let (Ok(out), Ok(a), Ok(n)) =
+            ((&mut out[..s]).try_into(), a[..s].try_into(), n.try_into())
+        {
+            return comba::sqr(out, a, n, n0inv);
+        }
         let mut buf = [0 as Limb; 2 * FIXED_LIMBS];
         let f = FIXED_LIMBS;
         mont_sqr_body(&mut out[..f], &a[..f], &n[..f], n0inv, &mut buf);

@@ -85,6 +85,70 @@ fn public_operation_matches_num_bigint_on_100k_random_inputs() {
     assert!(checked_below > 80_000);
 }
 
+/// 2048-bit moduli, the size every Azure AD key has and the one with its own arithmetic
+/// (fully unrolled product scanning on 64-bit targets): moduli of every shape that stresses
+/// carries (all ones, the top limb all ones, just above 2^2047, a low limb of 1, random)
+/// with the edge signatures 0, 1, 2, n − 2, n − 1 and random ones, for e = 3, 65537 and
+/// random exponents (many one bits: many multiplications besides the squarings).
+#[test]
+fn public_operation_of_2048_bit_moduli_of_every_shape_matches_num_bigint() {
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let two = BigUint::from(2u32);
+    let mut moduli: Vec<BigUint> = vec![
+        (BigUint::from(1u32) << 2048u32) - 1u32,
+        (BigUint::from(1u32) << 2047u32) + 1u32,
+        (BigUint::from(1u32) << 2047u32) + 0x1_0000_0001u64,
+        (BigUint::from(u64::MAX) << 1984u32) + 1u32,
+        ((BigUint::from(1u32) << 2048u32) - 1u32) - (BigUint::from(u64::MAX) << 64u32),
+    ];
+    for _ in 0..300 {
+        let mut n = rng.bytes(256);
+        n[0] |= 0x80;
+        n[255] |= 1;
+        match rng.below(4) {
+            0 => n[..8].fill(0xff),
+            1 => n[248..255].fill(0),
+            2 => n[..128].fill(0xff),
+            _ => {}
+        }
+        moduli.push(BigUint::from_bytes_be(&n));
+    }
+    let mut checked = 0;
+    for (i, nn) in moduli.iter().enumerate() {
+        let n = nn.to_bytes_be();
+        assert_eq!(n.len(), 256);
+        let mut sigs: Vec<BigUint> = vec![
+            BigUint::from(0u32),
+            BigUint::from(1u32),
+            two.clone(),
+            nn - 2u32,
+            nn - 1u32,
+            nn >> 1u32,
+        ];
+        for _ in 0..4 {
+            sigs.push(BigUint::from_bytes_be(&rng.bytes(256)) % nn);
+        }
+        for e in [3u64, 65_537, (rng.next() >> 31) | 3] {
+            let v = RsaVerifier::new(&n, &e.to_be_bytes()).expect("odd 2048-bit modulus");
+            for ss in &sigs {
+                let s = left_pad(ss.to_bytes_be(), 256);
+                let want = left_pad(ss.modpow(&BigUint::from(e), nn).to_bytes_be(), 256);
+                assert_eq!(
+                    v.public_op(&s).as_deref(),
+                    Some(want.as_slice()),
+                    "modulus {i} ({}), e {e}, s {}",
+                    hex(&n),
+                    hex(&s)
+                );
+                checked += 1;
+            }
+            // s = n itself is refused (as every s ≥ n).
+            assert!(v.public_op(&n).is_none(), "modulus {i}: s = n");
+        }
+    }
+    assert!(checked > 9_000);
+}
+
 fn fixture_keys() -> Vec<(String, rsa::PrivateKey)> {
     let root = env!("CARGO_MANIFEST_DIR");
     [

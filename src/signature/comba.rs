@@ -1,0 +1,190 @@
+//! Montgomery squaring and multiplication for 2048-bit moduli over 64-bit limbs, by
+//! product scanning (Comba), with the reduction fused into the same columns: the native
+//! path of every Azure AD key.
+//!
+//! Why not the operand-scanning CIOS of the parent module: on x86-64 without `mulx`/`adx`
+//! (which safe Rust cannot ask for), a public operation is bound by the multiplier, and what
+//! is left to win is the work around each product. A column sum kept in registers needs
+//! no load and store of partial results per product; a column that is straight-line code
+//! has no loop exits to mispredict. Each of the 64 output columns is therefore its own
+//! const-generic instantiation ([`sqr_col`], [`mul_col`]) whose sums have compile-time
+//! trip counts, and the compiler unrolls them. Measured: a public operation (e = 65537)
+//! about 1.2× faster than the CIOS (22.7 against 27 µs on the benchmark machine), for
+//! about 90 KB of machine code; checked against num-bigint on 2048-bit moduli of every
+//! shape in `tests/rs256_differential.rs`, besides the `rsa`-crate differential tests.
+//!
+//! Column k of a·b·R⁻¹ mod n: Σ aᵢ·b_{k−i} + Σ mᵢ·n_{k−i}, where for k < 32 the
+//! Montgomery digit m_k = (column sum mod 2^64)·(−n⁻¹) mod 2^64 makes the column's low
+//! limb zero (it is dropped); columns 32 to 63 are the result. Squaring sums each cross
+//! product aᵢaⱼ (i < j) once and doubles the sum, then adds the diagonal a_{k/2}².
+
+use super::{less_than, sub_in_place};
+
+/// Limbs of a 2048-bit modulus.
+pub(super) const S: usize = 32;
+
+/// A column accumulator of three limbs: `l0` and the two above it in `h`. The step
+/// `t = a·b + l0; l0 = t mod 2^64; h += t >> 64` cannot overflow t (at most 2^128 − 1)
+/// and compiles to a multiply and add/adc/adc, without one-bit carries that the compiler
+/// would otherwise regroup and spill. A column sums at most 64 products of two limbs plus
+/// the carry from the column below, far under 2^192.
+#[derive(Clone, Copy)]
+struct Acc {
+    l0: u64,
+    h: u128,
+}
+
+impl Acc {
+    const ZERO: Acc = Acc { l0: 0, h: 0 };
+
+    #[inline(always)]
+    fn mac(&mut self, a: u64, b: u64) {
+        let t = u128::from(a) * u128::from(b) + u128::from(self.l0);
+        self.l0 = t as u64;
+        self.h += t >> 64;
+    }
+
+    #[inline(always)]
+    fn add(&mut self, o: Acc) {
+        let t = u128::from(self.l0) + u128::from(o.l0);
+        self.l0 = t as u64;
+        self.h += (t >> 64) + o.h;
+    }
+
+    /// Doubles a sum of cross products, which is below 2^133 (at most 16 products).
+    #[inline(always)]
+    fn double(&mut self) {
+        self.h = (self.h << 1) | u128::from(self.l0 >> 63);
+        self.l0 <<= 1;
+    }
+
+    /// The column's low limb out, the carry into the next column in.
+    #[inline(always)]
+    fn shift(&mut self) -> u64 {
+        let r = self.l0;
+        self.l0 = self.h as u64;
+        self.h >>= 64;
+        r
+    }
+}
+
+/// Calls `$f::<K>` for the 64 columns, K = 0 to 63, in order.
+macro_rules! all_columns {
+    ($f:ident, $($args:expr),*) => {
+        $f::<0>($($args),*); $f::<1>($($args),*); $f::<2>($($args),*); $f::<3>($($args),*);
+        $f::<4>($($args),*); $f::<5>($($args),*); $f::<6>($($args),*); $f::<7>($($args),*);
+        $f::<8>($($args),*); $f::<9>($($args),*); $f::<10>($($args),*); $f::<11>($($args),*);
+        $f::<12>($($args),*); $f::<13>($($args),*); $f::<14>($($args),*); $f::<15>($($args),*);
+        $f::<16>($($args),*); $f::<17>($($args),*); $f::<18>($($args),*); $f::<19>($($args),*);
+        $f::<20>($($args),*); $f::<21>($($args),*); $f::<22>($($args),*); $f::<23>($($args),*);
+        $f::<24>($($args),*); $f::<25>($($args),*); $f::<26>($($args),*); $f::<27>($($args),*);
+        $f::<28>($($args),*); $f::<29>($($args),*); $f::<30>($($args),*); $f::<31>($($args),*);
+        $f::<32>($($args),*); $f::<33>($($args),*); $f::<34>($($args),*); $f::<35>($($args),*);
+        $f::<36>($($args),*); $f::<37>($($args),*); $f::<38>($($args),*); $f::<39>($($args),*);
+        $f::<40>($($args),*); $f::<41>($($args),*); $f::<42>($($args),*); $f::<43>($($args),*);
+        $f::<44>($($args),*); $f::<45>($($args),*); $f::<46>($($args),*); $f::<47>($($args),*);
+        $f::<48>($($args),*); $f::<49>($($args),*); $f::<50>($($args),*); $f::<51>($($args),*);
+        $f::<52>($($args),*); $f::<53>($($args),*); $f::<54>($($args),*); $f::<55>($($args),*);
+        $f::<56>($($args),*); $f::<57>($($args),*); $f::<58>($($args),*); $f::<59>($($args),*);
+        $f::<60>($($args),*); $f::<61>($($args),*); $f::<62>($($args),*); $f::<63>($($args),*);
+    };
+}
+
+/// Column K of a²·R⁻¹ mod n. `m` holds the Montgomery digits found so far; below 32, the
+/// column finds m_K and drops its (now zero) low limb; from 32 it emits result limb K − 32.
+#[inline(always)]
+fn sqr_col<const K: usize>(
+    a: &[u64; S],
+    m: &mut [u64; S],
+    n: &[u64; S],
+    n0inv: u64,
+    acc: &mut Acc,
+    out: &mut [u64; S],
+) {
+    let i0 = (K + 1).saturating_sub(S);
+    let i1 = K.div_ceil(2);
+    if i1 > i0 {
+        let mut cross = Acc::ZERO;
+        for i in i0..i1 {
+            cross.mac(a[i], a[K - i]);
+        }
+        cross.double();
+        acc.add(cross);
+    }
+    if K.is_multiple_of(2) {
+        acc.mac(a[(K / 2) % S], a[(K / 2) % S]);
+    }
+    if K < S {
+        for i in 0..K {
+            acc.mac(m[i], n[K - i]);
+        }
+        let mk = acc.l0.wrapping_mul(n0inv);
+        m[K % S] = mk;
+        acc.mac(mk, n[0]);
+        acc.shift();
+    } else {
+        for i in i0..S {
+            acc.mac(m[i], n[K - i]);
+        }
+        out[K % S] = acc.shift();
+    }
+}
+
+/// Column K of a·b·R⁻¹ mod n, as [`sqr_col`].
+#[inline(always)]
+fn mul_col<const K: usize>(
+    a: &[u64; S],
+    b: &[u64; S],
+    m: &mut [u64; S],
+    n: &[u64; S],
+    n0inv: u64,
+    acc: &mut Acc,
+    out: &mut [u64; S],
+) {
+    if K < S {
+        for i in 0..K {
+            acc.mac(a[i], b[K - i]);
+        }
+        for i in 0..K {
+            acc.mac(m[i], n[K - i]);
+        }
+        acc.mac(a[K % S], b[0]);
+        let mk = acc.l0.wrapping_mul(n0inv);
+        m[K % S] = mk;
+        acc.mac(mk, n[0]);
+        acc.shift();
+    } else {
+        for i in K + 1 - S..S {
+            acc.mac(a[i], b[K - i]);
+        }
+        for i in K + 1 - S..S {
+            acc.mac(m[i], n[K - i]);
+        }
+        out[K % S] = acc.shift();
+    }
+}
+
+/// The result, below 2n: one conditional subtraction (the carry out of column 63 is its
+/// 2049th bit).
+#[inline(always)]
+fn reduce_once(out: &mut [u64; S], carry: u64, n: &[u64; S]) {
+    if carry != 0 || !less_than(out, n) {
+        sub_in_place(out, n);
+    }
+}
+
+/// out = a²·R⁻¹ mod n, for a below n (R = 2^2048).
+pub(super) fn sqr(out: &mut [u64; S], a: &[u64; S], n: &[u64; S], n0inv: u64) {
+    let mut m = [0u64; S];
+    let mut acc = Acc::ZERO;
+    all_columns!(sqr_col, a, &mut m, n, n0inv, &mut acc, out);
+    reduce_once(out, acc.l0, n);
+}
+
+/// out = a·b·R⁻¹ mod n, for a and b below n (R = 2^2048).
+pub(super) fn mul(out: &mut [u64; S], a: &[u64; S], b: &[u64; S], n: &[u64; S], n0inv: u64) {
+    let mut m = [0u64; S];
+    let mut acc = Acc::ZERO;
+    all_columns!(mul_col, a, b, &mut m, n, n0inv, &mut acc, out);
+    reduce_once(out, acc.l0, n);
+}
