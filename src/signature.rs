@@ -528,26 +528,41 @@ fn neg_inverse(x: Limb) -> Limb {
 /// times. Each step is one limb-by-modulus multiply-subtract, so the whole costs about
 /// one Montgomery multiplication (the power ladder it replaces took eight).
 fn r_squared(n: &[Limb]) -> Vec<Limb> {
+    let mut one = vec![0 as Limb; n.len()];
+    if let Some(l) = one.first_mut() {
+        *l = 1;
+    }
+    times_b_pow_mod(&one, 2 * n.len(), n)
+}
+
+/// r·B^steps mod n for r below n (B = 2^LIMB_BITS), `r` of n's length: the division
+/// behind [`r_squared`], apart so that tests can start it from any remainder (and reach
+/// the rare add-back step, which starting from 1 practically never does).
+fn times_b_pow_mod(r: &[Limb], steps: usize, n: &[Limb]) -> Vec<Limb> {
     let d = n.len();
-    if d < 2 {
+    if d < 2 || r.len() != d {
         return vec![0; d];
     }
     // Normalize: shift n left until its top bit is set (the quotient estimate needs it);
-    // r is kept shifted by the same amount, (a·2^sh) mod (n·2^sh) = (a mod n)·2^sh.
+    // r is kept shifted by the same amount, (a·2^sh) mod (n·2^sh) = (a mod n)·2^sh, which
+    // fits in d limbs as n·2^sh does.
     let sh = n[d - 1].leading_zeros();
+    let shl = |x: &[Limb], out: &mut [Limb]| {
+        let mut carry: Limb = 0;
+        for (dst, src) in out.iter_mut().zip(x) {
+            *dst = if sh == 0 { *src } else { (*src << sh) | carry };
+            carry = if sh == 0 { 0 } else { *src >> (LIMB_BITS - sh) };
+        }
+    };
     let mut v = vec![0 as Limb; d];
-    let mut carry: Limb = 0;
-    for (dst, src) in v.iter_mut().zip(n) {
-        *dst = if sh == 0 { *src } else { (*src << sh) | carry };
-        carry = if sh == 0 { 0 } else { *src >> (LIMB_BITS - sh) };
-    }
+    shl(n, &mut v);
     let (v_top, v_next) = (v[d - 1] as Wide, v[d - 2] as Wide);
     let base: Wide = 1 << LIMB_BITS;
     // r lives in u[..d]; each step shifts it up one limb in place (u = r·B, d+1 limbs),
-    // subtracts q̂·v and leaves the remainder in u[..d] again. r starts as 1·2^sh.
+    // subtracts q̂·v and leaves the remainder in u[..d] again.
     let mut u = vec![0 as Limb; d + 1];
-    u[0] = 1 << sh;
-    for _ in 0..2 * d {
+    shl(r, &mut u[..d]);
+    for _ in 0..steps {
         u.copy_within(0..d, 1);
         u[0] = 0;
         let top = ((u[d] as Wide) << LIMB_BITS) | u[d - 1] as Wide;
@@ -601,6 +616,43 @@ fn r_squared(n: &[Limb]) -> Vec<Limb> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The add-back step of the division (q̂ one too large after its two-limb correction):
+    /// n = 2^(3w−1) + 1 and r = 2^(3w−2) (w = LIMB_BITS) give q̂ = 2^(w−1) for r·B, one
+    /// more than the true quotient digit. r·B = 2^(4w−2) ≡ −2^(w−1) (mod n), as
+    /// 2^(3w−1) ≡ −1: the remainder is n − 2^(w−1).
+    #[test]
+    fn division_adds_back_when_the_quotient_estimate_is_one_too_large() {
+        let half = 1 << (LIMB_BITS - 1);
+        let n = [1, 0, half];
+        let r = [0, 0, half >> 1];
+        assert_eq!(
+            times_b_pow_mod(&r, 1, &n),
+            vec![half + 1, Limb::MAX, half - 1]
+        );
+        // The same modulus unnormalized (shifted right by 5 bits: the division shifts
+        // it back), against repeated doubling.
+        let n = [1 << (LIMB_BITS - 5) | 1, 0, half >> 5];
+        let mut want = [0, 0, half >> 6];
+        for _ in 0..LIMB_BITS {
+            want = double_mod(want, n);
+        }
+        assert_eq!(times_b_pow_mod(&[0, 0, half >> 6], 1, &n), want.to_vec());
+    }
+
+    /// 2x mod n for x below n, three limbs.
+    fn double_mod(x: [Limb; 3], n: [Limb; 3]) -> [Limb; 3] {
+        let mut y = [0; 3];
+        let mut carry = 0;
+        for i in 0..3 {
+            y[i] = (x[i] << 1) | carry;
+            carry = x[i] >> (LIMB_BITS - 1);
+        }
+        if carry != 0 || !less_than(&y, &n) {
+            sub_in_place(&mut y, &n);
+        }
+        y
+    }
 
     #[test]
     fn small_modexp_matches_arithmetic() {
