@@ -40,7 +40,9 @@ if (!existsSync(tsc)) {
     execFileSync(
       process.execPath,
       [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-        '--lib', 'es2022,esnext.disposable,dom', 'types-check.ts'],
+        // No esnext.disposable here: the .d.ts references the lib itself (its classes
+        // declare [Symbol.dispose]), so a project on plain es2022 compiles against it.
+        '--lib', 'es2022,dom', 'types-check.ts'],
       { cwd: here, encoding: 'utf8', stdio: 'pipe' },
     );
   } catch (e) {

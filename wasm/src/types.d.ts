@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" />
 
 // ---------------------------------------------------------------------------------------
 // aadauth contract types (spec/evaluate-contract.md). Member names are the JSON members the
