@@ -91,6 +91,9 @@ assert.ok(compared >= 80, `only ${compared} vectors compared`);
   assert.equal(fresh.checkCached(new Uint8Array(digest), now, 'web').cached, true);
   assert.equal(fresh.checkCached(digest, now, 'nope').check, 'role.exists');
   assert.throws(() => fresh.checkCached(digest.subarray(0, 31), now, 'web'), (e) => e.code === 'input_invalid' && e.field === 'sha256');
+  for (const missing of [null, undefined]) {
+    assert.throws(() => fresh.checkCached(missing, now, 'web'), (e) => e.code === 'input_invalid' && e.field === 'sha256', String(missing));
+  }
   assert.equal(fresh.checkCached(createHash('sha256').update(`${token}x`).digest(), now, 'web'), undefined);
 
   const refused = gw.check(token, now, 'other');

@@ -731,21 +731,31 @@ impl Gateway {
     #[wasm_bindgen(js_name = checkCached, unchecked_return_type = "GatewayDecision | undefined")]
     pub fn check_cached(
         &mut self,
+        // Optional only so that `null` and `undefined` get the error below rather than a
+        // TypeError from the glue; typed as the Uint8Array it must be.
         #[wasm_bindgen(
-            param_description = "the SHA-256 of the raw token, without `Bearer ` (32 bytes)"
+            param_description = "the SHA-256 of the raw token, without `Bearer ` (32 bytes)",
+            unchecked_param_type = "Uint8Array"
         )]
-        sha256: &[u8],
+        sha256: Option<Vec<u8>>,
         now: f64,
         #[wasm_bindgen(unchecked_param_type = "string")] role: JsValue,
         #[wasm_bindgen(js_name = remoteAddr)] remote_addr: Option<OptionalString>,
     ) -> Result<JsValue, JsValue> {
+        let Some(sha256) = sha256 else {
+            return Err(ApiError::input(
+                "sha256",
+                "expected the 32 bytes of the token's SHA-256 (a Uint8Array or Buffer)",
+            )
+            .into());
+        };
         let now = unix_seconds(now)?;
         let role = js_string_arg(&role, "role")?;
         let remote_addr =
             js_optional_string_arg(remote_addr.as_ref().map(AsRef::as_ref), "remoteAddr")?;
         match self
             .state
-            .check_cached(sha256, now, &role, remote_addr.as_deref())?
+            .check_cached(&sha256, now, &role, remote_addr.as_deref())?
         {
             Some(d) => js_parse_json(&to_json(&d)?),
             None => Ok(JsValue::UNDEFINED),
