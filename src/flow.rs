@@ -22,7 +22,7 @@ use crate::clouds::{self, Cloud};
 use crate::config::Config;
 use crate::decision::{Alias, Auth, Check, GroupAlias, InternalData, Outcome, Output};
 use crate::gateway::{self, Applied, GatewayClaims, GatewaySettings, Verifier};
-use crate::gocompat::{self, quote};
+use crate::gocompat::{self, quote, Quoted};
 use crate::keys::{KeySet, Verification};
 use crate::login::{self, LoginRequest};
 use crate::resources::{self, ArmAnswer, ResourceId};
@@ -130,7 +130,7 @@ impl KeyFetchError {
     pub fn discovery(url: &str, detail: &str) -> Self {
         KeyFetchError(format!(
             "oidc: discovery failed: Get {}: {detail}",
-            quote(url)
+            Quoted(url)
         ))
     }
 
@@ -138,7 +138,7 @@ impl KeyFetchError {
     pub fn transport(url: &str, detail: &str) -> Self {
         KeyFetchError(format!(
             "oidc: get keys failed: Get {}: {detail}",
-            quote(url)
+            Quoted(url)
         ))
     }
 }
@@ -478,7 +478,7 @@ impl<'a> Run<'a> {
                     Some("send the Vault role name as `role`".into()),
                 )
             } else {
-                R::Pass(format!("role {}", quote(&login.role)))
+                R::Pass(format!("role {}", Quoted(&login.role)))
             },
         );
         let role = ctx.roles.get(&login.role.to_lowercase());
@@ -486,15 +486,15 @@ impl<'a> Run<'a> {
             "role.exists",
             match (login.role.is_empty(), role) {
                 (true, _) => R::Unknown("no role named".into()),
-                (false, Some(r)) => R::Pass(format!("role {} found", quote(&r.name))),
+                (false, Some(r)) => R::Pass(format!("role {} found", Quoted(&r.name))),
                 (false, None) => {
                     let known: Vec<&str> = ctx.roles.keys().map(String::as_str).collect();
                     fail(
                         400,
-                        format!("invalid role name {}", quote(&login.role)),
+                        format!("invalid role name {}", Quoted(&login.role)),
                         format!(
                             "no role named {} (roles given: {})",
-                            quote(&login.role),
+                            Quoted(&login.role),
                             if known.is_empty() {
                                 "none".to_string()
                             } else {
@@ -517,7 +517,7 @@ impl<'a> Run<'a> {
                     Some(e) => fail(
                         400,
                         e,
-                        format!("Vault refuses to store this role: `vault write auth/azure/role/{}` answers 400 {}", r.name, quote(e)),
+                        format!("Vault refuses to store this role: `vault write auth/azure/role/{}` answers 400 {}", r.name, Quoted(e)),
                         Some("fix the role definition; Vault never stores it, so no login can use it".into()),
                     ),
                     None if ctx.profile == Profile::Gateway && !r.bound_locations.is_empty() => fail500(
@@ -569,7 +569,7 @@ impl<'a> Run<'a> {
             } else if value.is_empty() {
                 R::Skip("not given".into())
             } else if valid(value) {
-                R::Pass(format!("{} is well-formed", quote(value)))
+                R::Pass(format!("{} is well-formed", Quoted(value)))
             } else {
                 let hint = match id {
                     "request.vm_name" if value.starts_with(|c: char| c.is_ascii_digit()) => Some("Vault's vm_name pattern requires a leading letter (a known Vault quirk); such a VM cannot log in with vm_name — use resource_id or rename the VM".to_string()),
@@ -579,8 +579,8 @@ impl<'a> Run<'a> {
                 };
                 fail(
                     400,
-                    format!("{message} {}", quote(value)),
-                    format!("{} does not match Vault's pattern", quote(value)),
+                    format!("{message} {}", Quoted(value)),
+                    format!("{} does not match Vault's pattern", Quoted(value)),
                     hint,
                 )
             };
@@ -598,7 +598,7 @@ impl<'a> Run<'a> {
                 )
             } else if ctx.profile == Profile::Gateway && !gateway::is_tenant_guid(cfg.tenant_id.trim()) {
                 fail500(
-                    format!("tenant_id {} is not a GUID", quote(&cfg.tenant_id)),
+                    format!("tenant_id {} is not a GUID", Quoted(&cfg.tenant_id)),
                     Some("token issuers name the tenant by its GUID: use the directory (tenant) id, not a domain name".into()),
                 )
             } else {
@@ -618,7 +618,7 @@ impl<'a> Run<'a> {
             } else if cfg.resource.is_empty() {
                 fail500("resource is required", Some("vault write auth/azure/config resource=https://management.azure.com/ (the audience your tokens are requested for)".into()))
             } else {
-                R::Pass(format!("audience expected: {}", quote(&cfg.resource)))
+                R::Pass(format!("audience expected: {}", Quoted(&cfg.resource)))
             },
         );
         let cloud = Cloud::from_environment(&cfg.environment);
@@ -755,8 +755,8 @@ impl<'a> Run<'a> {
                     } else {
                         let e = format!(
                             "oidc: id token issued by a different provider, expected {} got {}",
-                            quote(want),
-                            quote(&c.iss)
+                            Quoted(want),
+                            Quoted(&c.iss)
                         );
                         fail(
                             500,
@@ -799,11 +799,11 @@ impl<'a> Run<'a> {
                 Some(_) if !resource_ok => R::Unknown("config.resource is missing".into()),
                 Some(c) => {
                     if c.aud.iter().any(|a| a == &cfg.resource) {
-                        R::Pass(format!("aud contains {}", quote(&cfg.resource)))
+                        R::Pass(format!("aud contains {}", Quoted(&cfg.resource)))
                     } else {
                         let e = format!(
                             "oidc: expected audience {} got {}",
-                            quote(&cfg.resource),
+                            Quoted(&cfg.resource),
                             gocompat::quote_list(&c.aud)
                         );
                         fail(
@@ -812,7 +812,7 @@ impl<'a> Run<'a> {
                             format!(
                                 "aud is {}; config.resource is {}",
                                 gocompat::quote_list(&c.aud),
-                                quote(&cfg.resource)
+                                Quoted(&cfg.resource)
                             ),
                             Some(audience_hint(&c.aud, &cfg.resource)),
                         )
@@ -1059,7 +1059,7 @@ impl<'a> Run<'a> {
             return fail(
                 403,
                 "permission denied",
-                format!("caller address {} is not an IP address", quote(addr)),
+                format!("caller address {} is not an IP address", Quoted(addr)),
                 None,
             );
         };
@@ -1522,9 +1522,9 @@ impl<'a> Run<'a> {
         self.record(
             "resource.branch",
             match branch {
-                Branch::Vmss => R::Pass(format!("scale set {}{}", quote(&login.vmss_name), if login.vm_name.is_empty() { String::new() } else { format!(" (vm_name {} is ignored)", quote(&login.vm_name)) })),
-                Branch::Vm => R::Pass(format!("virtual machine {}", quote(&login.vm_name))),
-                Branch::ResourceId => R::Pass(format!("resource {}", quote(&login.resource_id))),
+                Branch::Vmss => R::Pass(format!("scale set {}{}", Quoted(&login.vmss_name), if login.vm_name.is_empty() { String::new() } else { format!(" (vm_name {} is ignored)", Quoted(&login.vm_name)) })),
+                Branch::Vm => R::Pass(format!("virtual machine {}", Quoted(&login.vm_name))),
+                Branch::ResourceId => R::Pass(format!("resource {}", Quoted(&login.resource_id))),
                 Branch::AppId if !c.appid.is_empty() => R::Pass(format!("no vm_name, vmss_name or resource_id: matching by the token's appid {}", c.appid)),
                 Branch::AppId => fail500("one of vm_name, vmss_name, resource_id, or an appid JWT claim must be provided", Some("send vm_name, vmss_name or resource_id with the login".into())),
             },
@@ -1758,7 +1758,7 @@ impl<'a> Run<'a> {
                     "resource.id_parse",
                     match &parsed {
                         Ok(id) => R::Pass(format!("{}/{} {} in resource group {}", id.provider, id.resource_type, id.name, id.resource_group)),
-                        Err(_) => fail500(format!("unable to parse the resource ID: {}", quote(&login.resource_id)), Some("resource_id must look like /subscriptions/{id}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}".into())),
+                        Err(_) => fail500(format!("unable to parse the resource ID: {}", Quoted(&login.resource_id)), Some("resource_id must look like /subscriptions/{id}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}".into())),
                     },
                 );
                 let body = if parsed.is_ok() {
@@ -1852,7 +1852,7 @@ impl<'a> Run<'a> {
                         } else {
                             "resource_group_name must be the resource group inside resource_id".to_string()
                         };
-                        fail(500, "provided resource_id does not match resource_group_name", format!("{} does not contain /resourcegroups/{}", quote(&login.resource_id), login.resource_group_name), Some(hint))
+                        fail(500, "provided resource_id does not match resource_group_name", format!("{} does not contain /resourcegroups/{}", Quoted(&login.resource_id), login.resource_group_name), Some(hint))
                     }
                 }
             },
@@ -2005,7 +2005,7 @@ impl<'a> Run<'a> {
                     return Ok(fail500(
                         format!(
                             "unable to parse the user-assigned identity resource ID {}: {e}",
-                            quote(id)
+                            Quoted(id)
                         ),
                         None,
                     ))
