@@ -9,9 +9,11 @@
 //! has no loop exits to mispredict. Each of the 64 output columns is therefore its own
 //! const-generic instantiation ([`sqr_col`], [`mul_col`]) whose sums have compile-time
 //! trip counts, and the compiler unrolls them. Measured: a public operation (e = 65537)
-//! about 1.2× faster than the CIOS (22.7 against 27 µs on the benchmark machine), for
-//! about 90 KB of machine code; checked against num-bigint on 2048-bit moduli of every
-//! shape in `tests/rs256_differential.rs`, besides the `rsa`-crate differential tests.
+//! about 1.2× faster than the CIOS (22.6 against 26.6 µs, interleaved, in a standalone
+//! benchmark; RS256 verification in `scripts/bench.sh` 30.8 → 26.0 µs with the changes
+//! around it), for about 89 KB of machine code; checked against num-bigint on 2048-bit
+//! moduli of every shape in `tests/rs256_differential.rs`, besides the `rsa`-crate
+//! differential tests and the `rs256` fuzz target.
 //!
 //! Column k of a·b·R⁻¹ mod n: Σ aᵢ·b_{k−i} + Σ mᵢ·n_{k−i}, where for k < 32 the
 //! Montgomery digit m_k = (column sum mod 2^64)·(−n⁻¹) mod 2^64 makes the column's low
