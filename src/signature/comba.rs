@@ -92,17 +92,21 @@ macro_rules! all_columns {
     };
 }
 
+/// What passes from column to column: the modulus and −n⁻¹ mod 2^64, the Montgomery
+/// digits found so far, the accumulator (the carry into the next column) and the result
+/// limbs (columns 32 to 63).
+struct Columns<'a> {
+    n: &'a [u64; S],
+    n0inv: u64,
+    m: [u64; S],
+    acc: Acc,
+    out: &'a mut [u64; S],
+}
+
 /// Column K of a²·R⁻¹ mod n: the cross products once, doubled, and the diagonal; then
 /// [`reduce_col`].
 #[inline(always)]
-fn sqr_col<const K: usize>(
-    a: &[u64; S],
-    m: &mut [u64; S],
-    n: &[u64; S],
-    n0inv: u64,
-    acc: &mut Acc,
-    out: &mut [u64; S],
-) {
+fn sqr_col<const K: usize>(c: &mut Columns<'_>, a: &[u64; S]) {
     let i0 = (K + 1).saturating_sub(S);
     let i1 = K.div_ceil(2);
     if i1 > i0 {
@@ -111,48 +115,35 @@ fn sqr_col<const K: usize>(
             cross.mac(a[i], a[K - i]);
         }
         cross.double();
-        acc.add(cross);
+        c.acc.add(cross);
     }
     if K.is_multiple_of(2) {
-        acc.mac(a[(K / 2) % S], a[(K / 2) % S]);
+        c.acc.mac(a[(K / 2) % S], a[(K / 2) % S]);
     }
-    reduce_col::<K>(m, n, n0inv, acc, out);
+    reduce_col::<K>(c);
 }
 
 /// Column K of a·b·R⁻¹ mod n: the products aᵢ·b_{K−i}; then [`reduce_col`].
 #[inline(always)]
-fn mul_col<const K: usize>(
-    (a, b): (&[u64; S], &[u64; S]),
-    m: &mut [u64; S],
-    n: &[u64; S],
-    n0inv: u64,
-    acc: &mut Acc,
-    out: &mut [u64; S],
-) {
-    products::<K>(acc, a, b, true);
-    reduce_col::<K>(m, n, n0inv, acc, out);
+fn mul_col<const K: usize>(c: &mut Columns<'_>, (a, b): (&[u64; S], &[u64; S])) {
+    products::<K>(&mut c.acc, a, b, true);
+    reduce_col::<K>(c);
 }
 
-/// The Montgomery half of column K: adds mᵢ·n_{K−i} for the digits found so far (`m`);
+/// The Montgomery half of column K: adds mᵢ·n_{K−i} for the digits found so far;
 /// below 32, finds m_K and drops the column's (now zero) low limb; from 32, emits result
 /// limb K − 32.
 #[inline(always)]
-fn reduce_col<const K: usize>(
-    m: &mut [u64; S],
-    n: &[u64; S],
-    n0inv: u64,
-    acc: &mut Acc,
-    out: &mut [u64; S],
-) {
+fn reduce_col<const K: usize>(c: &mut Columns<'_>) {
     // m_K is not known yet: it is what the column's sum so far decides.
-    products::<K>(acc, m, n, false);
+    products::<K>(&mut c.acc, &c.m, c.n, false);
     if K < S {
-        let mk = acc.l0.wrapping_mul(n0inv);
-        m[K % S] = mk;
-        acc.mac(mk, n[0]);
-        acc.shift();
+        let mk = c.acc.l0.wrapping_mul(c.n0inv);
+        c.m[K % S] = mk;
+        c.acc.mac(mk, c.n[0]);
+        c.acc.shift();
     } else {
-        out[K % S] = acc.shift();
+        c.out[K % S] = c.acc.shift();
     }
 }
 
@@ -175,27 +166,39 @@ fn products<const K: usize>(acc: &mut Acc, x: &[u64; S], y: &[u64; S], top: bool
     }
 }
 
-/// The result, below 2n: one conditional subtraction (the carry out of column 63 is its
-/// 2049th bit).
-#[inline(always)]
-fn reduce_once(out: &mut [u64; S], carry: u64, n: &[u64; S]) {
-    if carry != 0 || !less_than(out, n) {
-        sub_in_place(out, n);
+impl Columns<'_> {
+    /// The result, below 2n: one conditional subtraction (the carry out of column 63 is
+    /// its 2049th bit).
+    #[inline(always)]
+    fn finish(self) {
+        if self.acc.l0 != 0 || !less_than(self.out, self.n) {
+            sub_in_place(self.out, self.n);
+        }
     }
 }
 
 /// out = a²·R⁻¹ mod n, for a below n (R = 2^2048).
 pub(super) fn sqr(out: &mut [u64; S], a: &[u64; S], n: &[u64; S], n0inv: u64) {
-    let mut m = [0u64; S];
-    let mut acc = Acc::ZERO;
-    all_columns!(sqr_col, a, &mut m, n, n0inv, &mut acc, out);
-    reduce_once(out, acc.l0, n);
+    let mut c = Columns {
+        n,
+        n0inv,
+        m: [0; S],
+        acc: Acc::ZERO,
+        out,
+    };
+    all_columns!(sqr_col, &mut c, a);
+    c.finish();
 }
 
 /// out = a·b·R⁻¹ mod n, for a and b below n (R = 2^2048).
 pub(super) fn mul(out: &mut [u64; S], a: &[u64; S], b: &[u64; S], n: &[u64; S], n0inv: u64) {
-    let mut m = [0u64; S];
-    let mut acc = Acc::ZERO;
-    all_columns!(mul_col, (a, b), &mut m, n, n0inv, &mut acc, out);
-    reduce_once(out, acc.l0, n);
+    let mut c = Columns {
+        n,
+        n0inv,
+        m: [0; S],
+        acc: Acc::ZERO,
+        out,
+    };
+    all_columns!(mul_col, &mut c, (a, b));
+    c.finish();
 }
