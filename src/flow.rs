@@ -13,6 +13,32 @@
 //! [`LoginFlow::explore`] was requested.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// `format!` for the flow's details, hints and messages: one allocation with room for a
+/// typical explanation (a UUID or two and a path), where `format!`'s estimate from the
+/// literal pieces alone usually needs one or two regrowths. A login formats about forty
+/// of these; the regrowths were a tenth of its allocator calls.
+macro_rules! text {
+    ($($arg:tt)*) => {
+        $crate::flow::formatted(format_args!($($arg)*))
+    };
+}
+
+/// See [`text!`].
+fn formatted(args: std::fmt::Arguments<'_>) -> String {
+    if let Some(s) = args.as_str() {
+        return s.to_string();
+    }
+    let mut s = String::with_capacity(TEXT_ROOM);
+    // Writing into a String cannot fail; a Display impl that reports an error leaves what
+    // it wrote, as `format!` would not (it panics), which is the better failure here.
+    let _ = s.write_fmt(args);
+    s
+}
+
+/// Room reserved by [`text!`]: most details fit (measured on the demo logins).
+const TEXT_ROOM: usize = 128;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -116,19 +142,19 @@ pub struct KeyFetchError(pub String);
 impl KeyFetchError {
     /// The key endpoint answered a non-200 status.
     pub fn http(status: u16, status_text: &str, body: &str) -> Self {
-        KeyFetchError(format!(
+        KeyFetchError(text!(
             "oidc: get keys failed: {status} {status_text} {body}"
         ))
     }
 
     /// The key endpoint answered something that is not a key set.
     pub fn decode(detail: &str, body: &str) -> Self {
-        KeyFetchError(format!("oidc: failed to decode keys: {detail} {body}"))
+        KeyFetchError(text!("oidc: failed to decode keys: {detail} {body}"))
     }
 
     /// OIDC discovery failed before any key could be fetched (go-oidc's provider setup).
     pub fn discovery(url: &str, detail: &str) -> Self {
-        KeyFetchError(format!(
+        KeyFetchError(text!(
             "oidc: discovery failed: Get {}: {detail}",
             Quoted(url)
         ))
@@ -136,7 +162,7 @@ impl KeyFetchError {
 
     /// The request itself failed (DNS, TLS, timeout).
     pub fn transport(url: &str, detail: &str) -> Self {
-        KeyFetchError(format!(
+        KeyFetchError(text!(
             "oidc: get keys failed: Get {}: {detail}",
             Quoted(url)
         ))
@@ -372,9 +398,9 @@ impl<'a> Run<'a> {
         let decided = self.decided();
         let (outcome, detail, hint) = match r {
             R::Pass(d) if !decided => (Outcome::Pass, d, None),
-            R::Pass(d) => (Outcome::NotReached, format!("would pass: {d}"), None),
+            R::Pass(d) => (Outcome::NotReached, text!("would pass: {d}"), None),
             R::Skip(d) if !decided => (Outcome::Skip, d, None),
-            R::Skip(d) => (Outcome::NotReached, format!("would be skipped: {d}"), None),
+            R::Skip(d) => (Outcome::NotReached, text!("would be skipped: {d}"), None),
             R::Fail {
                 status,
                 error,
@@ -383,9 +409,9 @@ impl<'a> Run<'a> {
             } => {
                 if decided {
                     let d = if detail == error {
-                        format!("would fail: {error}")
+                        text!("would fail: {error}")
                     } else {
-                        format!("would fail: {error} ({detail})")
+                        text!("would fail: {error} ({detail})")
                     };
                     (Outcome::NotReached, d, hint)
                 } else {
@@ -460,12 +486,12 @@ impl<'a> Run<'a> {
             } else if jwt_len > token::MAX_TOKEN_BYTES {
                 fail(
                     400,
-                    format!("jwt is too large: {jwt_len} bytes (aadauth accepts at most {})", token::MAX_TOKEN_BYTES),
+                    text!("jwt is too large: {jwt_len} bytes (aadauth accepts at most {})", token::MAX_TOKEN_BYTES),
                     "aadauth refuses tokens over 64 KiB before parsing them (Vault has no such limit; Azure tokens are 1–3 KiB)",
                     Some("check that `jwt` holds only the access token, not a whole response or a file".into()),
                 )
             } else {
-                R::Pass(format!("jwt given ({jwt_len} bytes)"))
+                R::Pass(text!("jwt given ({jwt_len} bytes)"))
             },
         );
         self.record(
@@ -478,7 +504,7 @@ impl<'a> Run<'a> {
                     Some("send the Vault role name as `role`".into()),
                 )
             } else {
-                R::Pass(format!("role {}", Quoted(&login.role)))
+                R::Pass(text!("role {}", Quoted(&login.role)))
             },
         );
         let role = ctx.roles.get(&login.role.to_lowercase());
@@ -486,13 +512,13 @@ impl<'a> Run<'a> {
             "role.exists",
             match (login.role.is_empty(), role) {
                 (true, _) => R::Unknown("no role named".into()),
-                (false, Some(r)) => R::Pass(format!("role {} found", Quoted(&r.name))),
+                (false, Some(r)) => R::Pass(text!("role {} found", Quoted(&r.name))),
                 (false, None) => {
                     let known: Vec<&str> = ctx.roles.keys().map(String::as_str).collect();
                     fail(
                         400,
-                        format!("invalid role name {}", Quoted(&login.role)),
-                        format!(
+                        text!("invalid role name {}", Quoted(&login.role)),
+                        text!(
                             "no role named {} (roles given: {})",
                             Quoted(&login.role),
                             if known.is_empty() {
@@ -517,14 +543,14 @@ impl<'a> Run<'a> {
                     Some(e) => fail(
                         400,
                         e,
-                        format!("Vault refuses to store this role: `vault write auth/azure/role/{}` answers 400 {}", r.name, Quoted(e)),
+                        text!("Vault refuses to store this role: `vault write auth/azure/role/{}` answers 400 {}", r.name, Quoted(e)),
                         Some("fix the role definition; Vault never stores it, so no login can use it".into()),
                     ),
                     None if ctx.profile == Profile::Gateway && !r.bound_locations.is_empty() => fail500(
                         gateway::bound_locations_message(&r.name),
                         Some("remove bound_locations from the role: bind by subscription, resource group or scale set, which the token names".into()),
                     ),
-                    None if !r.unknown_fields.is_empty() => R::Pass(format!(
+                    None if !r.unknown_fields.is_empty() => R::Pass(text!(
                         "Vault would store this role, ignoring unrecognized fields: {}",
                         r.unknown_fields.iter().map(|f| did_you_mean(f)).collect::<Vec<_>>().join(", ")
                     )),
@@ -569,7 +595,7 @@ impl<'a> Run<'a> {
             } else if value.is_empty() {
                 R::Skip("not given".into())
             } else if valid(value) {
-                R::Pass(format!("{} is well-formed", Quoted(value)))
+                R::Pass(text!("{} is well-formed", Quoted(value)))
             } else {
                 let hint = match id {
                     "request.vm_name" if value.starts_with(|c: char| c.is_ascii_digit()) => Some("Vault's vm_name pattern requires a leading letter (a known Vault quirk); such a VM cannot log in with vm_name — use resource_id or rename the VM".to_string()),
@@ -579,8 +605,8 @@ impl<'a> Run<'a> {
                 };
                 fail(
                     400,
-                    format!("{message} {}", Quoted(value)),
-                    format!("{} does not match Vault's pattern", Quoted(value)),
+                    text!("{message} {}", Quoted(value)),
+                    text!("{} does not match Vault's pattern", Quoted(value)),
                     hint,
                 )
             };
@@ -598,18 +624,18 @@ impl<'a> Run<'a> {
                 )
             } else if ctx.profile == Profile::Gateway && !gateway::is_tenant_guid(cfg.tenant_id.trim()) {
                 fail500(
-                    format!("tenant_id {} is not a GUID", Quoted(&cfg.tenant_id)),
+                    text!("tenant_id {} is not a GUID", Quoted(&cfg.tenant_id)),
                     Some("token issuers name the tenant by its GUID: use the directory (tenant) id, not a domain name".into()),
                 )
             } else {
-                R::Pass(format!("tenant {}", cfg.tenant_id))
+                R::Pass(text!("tenant {}", cfg.tenant_id))
             },
         );
         let gateway_audiences = !self.gateway.audiences.is_empty();
         let resource_ok = self.record(
             "config.resource",
             if ctx.profile == Profile::Gateway && gateway_audiences {
-                R::Pass(format!(
+                R::Pass(text!(
                     "audiences accepted: {}",
                     gocompat::quote_list(&self.gateway.audiences)
                 ))
@@ -618,14 +644,14 @@ impl<'a> Run<'a> {
             } else if cfg.resource.is_empty() {
                 fail500("resource is required", Some("vault write auth/azure/config resource=https://management.azure.com/ (the audience your tokens are requested for)".into()))
             } else {
-                R::Pass(format!("audience expected: {}", Quoted(&cfg.resource)))
+                R::Pass(text!("audience expected: {}", Quoted(&cfg.resource)))
             },
         );
         let cloud = Cloud::from_environment(&cfg.environment);
         self.record(
             "config.environment",
             match &cloud {
-                Ok(c) => R::Pass(format!("{} (issuer {})", c.name(), c.v1_issuer(if cfg.tenant_id.is_empty() { "{tenant_id}" } else { &cfg.tenant_id }))),
+                Ok(c) => R::Pass(text!("{} (issuer {})", c.name(), c.v1_issuer(if cfg.tenant_id.is_empty() { "{tenant_id}" } else { &cfg.tenant_id }))),
                 Err(e) => fail500(e.clone(), Some("use AzurePublicCloud, AzureUSGovernmentCloud or AzureChinaCloud (AzureGermanCloud is retired)".into())),
             },
         );
@@ -649,7 +675,7 @@ impl<'a> Run<'a> {
                 Ok(p) => {
                     self.record(
                         "token.format",
-                        R::Pass(format!(
+                        R::Pass(text!(
                             "{} parts; payload decodes ({} bytes)",
                             login.jwt.split('.').count(),
                             p.len()
@@ -667,7 +693,7 @@ impl<'a> Run<'a> {
             match token::parse_object(p, "oidc.idToken") {
                 Ok(m) => Some(m),
                 Err(e) => {
-                    self.record("token.claims", fail500(format!("oidc: failed to unmarshal claims: {e}"), Some("the token's payload is not a JSON object of claims: is this really an Azure AD access token?".into())));
+                    self.record("token.claims", fail500(text!("oidc: failed to unmarshal claims: {e}"), Some("the token's payload is not a JSON object of claims: is this really an Azure AD access token?".into())));
                     None
                 }
             }
@@ -691,7 +717,7 @@ impl<'a> Run<'a> {
                     Some(c)
                 }
                 Err(e) => {
-                    self.record("token.claims", fail500(format!("oidc: failed to unmarshal claims: {e}"), Some("a registered claim (iss, aud, exp, nbf, iat) has the wrong JSON type".into())));
+                    self.record("token.claims", fail500(text!("oidc: failed to unmarshal claims: {e}"), Some("a registered claim (iss, aud, exp, nbf, iat) has the wrong JSON type".into())));
                     None
                 }
             },
@@ -704,7 +730,7 @@ impl<'a> Run<'a> {
                 None => unknown_token(),
                 Some(c) if c.claim_names.is_empty() => R::Pass("no distributed claims".into()),
                 Some(c) => match token::check_distributed_claims(c) {
-                    Ok(()) => R::Pass(format!(
+                    Ok(()) => R::Pass(text!(
                         "distributed claims {} resolve to sources in _claim_sources{}",
                         c.claim_names
                             .iter()
@@ -737,11 +763,11 @@ impl<'a> Run<'a> {
                         "the accepted issuers depend on config.tenant_id, config.environment and gateway.token_versions".into(),
                     ),
                     Some(v) => match v.check_issuer(&c.iss) {
-                        Ok(()) => R::Pass(format!("issuer {}", c.iss)),
+                        Ok(()) => R::Pass(text!("issuer {}", c.iss)),
                         Err(e) => fail(
                             401,
                             e,
-                            format!("token says {}; accepted: {}", c.iss, v.issuers().join(", ")),
+                            text!("token says {}; accepted: {}", c.iss, v.issuers().join(", ")),
                             Some(gateway_issuer_hint(&c.iss, v)),
                         ),
                     },
@@ -751,9 +777,9 @@ impl<'a> Run<'a> {
                 ),
                 (Some(c), Some((cloud, want))) => {
                     if &c.iss == want {
-                        R::Pass(format!("issuer {}", c.iss))
+                        R::Pass(text!("issuer {}", c.iss))
                     } else {
-                        let e = format!(
+                        let e = text!(
                             "oidc: id token issued by a different provider, expected {} got {}",
                             Quoted(want),
                             Quoted(&c.iss)
@@ -761,7 +787,7 @@ impl<'a> Run<'a> {
                         fail(
                             500,
                             e,
-                            format!("expected {want}, token says {}", c.iss),
+                            text!("expected {want}, token says {}", c.iss),
                             Some(issuer_hint(&c.iss, *cloud, &cfg.tenant_id)),
                         )
                     }
@@ -776,14 +802,14 @@ impl<'a> Run<'a> {
                 Some(c) if self.gw() => match &verifier {
                     None => R::Unknown("no audience is configured".into()),
                     Some(v) => match v.check_audience(&c.aud) {
-                        Ok(()) => R::Pass(format!(
+                        Ok(()) => R::Pass(text!(
                             "aud {} contains an accepted audience",
                             gocompat::quote_list(&c.aud)
                         )),
                         Err(e) => fail(
                             401,
                             e,
-                            format!(
+                            text!(
                                 "aud is {}; accepted: {}",
                                 gocompat::quote_list(&c.aud),
                                 gocompat::quote_list(v.audiences())
@@ -799,9 +825,9 @@ impl<'a> Run<'a> {
                 Some(_) if !resource_ok => R::Unknown("config.resource is missing".into()),
                 Some(c) => {
                     if c.aud.iter().any(|a| a == &cfg.resource) {
-                        R::Pass(format!("aud contains {}", Quoted(&cfg.resource)))
+                        R::Pass(text!("aud contains {}", Quoted(&cfg.resource)))
                     } else {
-                        let e = format!(
+                        let e = text!(
                             "oidc: expected audience {} got {}",
                             Quoted(&cfg.resource),
                             gocompat::quote_list(&c.aud)
@@ -809,7 +835,7 @@ impl<'a> Run<'a> {
                         fail(
                             500,
                             e,
-                            format!(
+                            text!(
                                 "aud is {}; config.resource is {}",
                                 gocompat::quote_list(&c.aud),
                                 Quoted(&cfg.resource)
@@ -829,7 +855,7 @@ impl<'a> Run<'a> {
                 Some(c) if self.gw() => match &verifier {
                     None => R::Unknown("the gateway settings are incomplete".into()),
                     Some(v) => match v.check_expiry(c.exp, ctx.now) {
-                        Ok(()) => R::Pass(format!(
+                        Ok(()) => R::Pass(text!(
                             "expires {} UTC ({}; clock skew {skew}s)",
                             gocompat::HumanUtc(c.exp),
                             gocompat::Relative(c.exp, ctx.now)
@@ -840,7 +866,7 @@ impl<'a> Run<'a> {
                             if c.exp == gocompat::GO_ZERO_TIME {
                                 "the token has no exp claim".to_string()
                             } else {
-                                format!("expired {} UTC ({}), beyond the clock skew of {skew}s", gocompat::HumanUtc(c.exp), gocompat::Relative(c.exp, ctx.now))
+                                text!("expired {} UTC ({}), beyond the clock skew of {skew}s", gocompat::HumanUtc(c.exp), gocompat::Relative(c.exp, ctx.now))
                             },
                             Some("get a fresh token (IMDS tokens last about 24 hours; IMDS caches and renews them); check the gateway's clock".into()),
                         ),
@@ -851,11 +877,11 @@ impl<'a> Run<'a> {
                         let detail = if c.exp == gocompat::GO_ZERO_TIME {
                             "the token has no exp claim (go-oidc treats it as 0001-01-01)".to_string()
                         } else {
-                            format!("expired {} UTC ({})", gocompat::HumanUtc(c.exp), gocompat::Relative(c.exp, ctx.now))
+                            text!("expired {} UTC ({})", gocompat::HumanUtc(c.exp), gocompat::Relative(c.exp, ctx.now))
                         };
-                        fail(500, format!("oidc: token is expired (Token Expiry: {})", gocompat::time_utc(c.exp)), detail, Some("get a fresh token (IMDS tokens last about 24 hours; IMDS caches and renews them); check the evaluating clock".into()))
+                        fail(500, text!("oidc: token is expired (Token Expiry: {})", gocompat::time_utc(c.exp)), detail, Some("get a fresh token (IMDS tokens last about 24 hours; IMDS caches and renews them); check the evaluating clock".into()))
                     } else {
-                        R::Pass(format!("expires {} UTC ({})", gocompat::HumanUtc(c.exp), gocompat::Relative(c.exp, ctx.now)))
+                        R::Pass(text!("expires {} UTC ({})", gocompat::HumanUtc(c.exp), gocompat::Relative(c.exp, ctx.now)))
                     }
                 }
             },
@@ -869,7 +895,7 @@ impl<'a> Run<'a> {
                     (_, None) => R::Pass("no nbf claim".into()),
                     (None, Some(_)) => R::Unknown("the gateway settings are incomplete".into()),
                     (Some(v), Some(nbf)) => match v.check_not_before(Some(nbf), ctx.now) {
-                        Ok(()) => R::Pass(format!(
+                        Ok(()) => R::Pass(text!(
                             "nbf {} UTC ({}), within the clock skew of {skew}s",
                             gocompat::HumanUtc(nbf),
                             gocompat::Relative(nbf, ctx.now)
@@ -877,7 +903,7 @@ impl<'a> Run<'a> {
                         Err(e) => fail(
                             401,
                             e,
-                            format!("nbf is {} UTC ({}), beyond the clock skew of {skew}s", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now)),
+                            text!("nbf is {} UTC ({}), beyond the clock skew of {skew}s", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now)),
                             Some("the token is not valid yet: check the clocks of the token issuer and of the gateway".into()),
                         ),
                     },
@@ -886,11 +912,11 @@ impl<'a> Run<'a> {
                     None => R::Pass("no nbf claim".into()),
                     Some(nbf) if (ctx.now as i128) + 300 < nbf as i128 => fail(
                         500,
-                        format!("oidc: current time {} before the nbf (not before) time: {}", gocompat::time_utc(ctx.now), gocompat::time_utc(nbf)),
-                        format!("nbf is {} UTC ({}), beyond go-oidc's 5-minute leeway", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now)),
+                        text!("oidc: current time {} before the nbf (not before) time: {}", gocompat::time_utc(ctx.now), gocompat::time_utc(nbf)),
+                        text!("nbf is {} UTC ({}), beyond go-oidc's 5-minute leeway", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now)),
                         Some("the token is not valid yet: check the clocks of the machine that issued it and of Vault".into()),
                     ),
-                    Some(nbf) => R::Pass(format!("nbf {} UTC ({}), within go-oidc's 5-minute leeway", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now))),
+                    Some(nbf) => R::Pass(text!("nbf {} UTC ({}), within go-oidc's 5-minute leeway", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now))),
                 },
             },
         );
@@ -900,12 +926,12 @@ impl<'a> Run<'a> {
                 Ok(j) => {
                     self.record(
                         "token.algorithm",
-                        R::Pass(format!(
+                        R::Pass(text!(
                             "alg RS256{}",
                             j.header
                                 .kid
                                 .as_deref()
-                                .map(|k| format!(", kid {k}"))
+                                .map(|k| text!(", kid {k}"))
                                 .unwrap_or_default()
                         )),
                     );
@@ -921,7 +947,7 @@ impl<'a> Run<'a> {
                     };
                     self.record(
                         "token.algorithm",
-                        fail500(format!("oidc: malformed jwt: {e}"), Some(hint.into())),
+                        fail500(text!("oidc: malformed jwt: {e}"), Some(hint.into())),
                     );
                     None
                 }
@@ -953,13 +979,13 @@ impl<'a> Run<'a> {
                 Ok(c) => {
                     self.record(
                         "claims.read",
-                        R::Pass(format!(
+                        R::Pass(text!(
                             "oid {}{}",
                             if c.oid.is_empty() { "(none)" } else { &c.oid },
                             if c.appid.is_empty() {
                                 String::new()
                             } else {
-                                format!(", appid {}", c.appid)
+                                text!(", appid {}", c.appid)
                             }
                         )),
                     );
@@ -981,11 +1007,11 @@ impl<'a> Run<'a> {
                 Some(c) => match c.nbf {
                     Some(nbf) if nbf > ctx.now => fail(
                         500,
-                        format!("token is not yet valid (Token Not Before: {})", gocompat::time_utc(nbf)),
-                        format!("nbf is {} UTC ({}); the plugin's own check allows no leeway", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now)),
+                        text!("token is not yet valid (Token Not Before: {})", gocompat::time_utc(nbf)),
+                        text!("nbf is {} UTC ({}); the plugin's own check allows no leeway", gocompat::HumanUtc(nbf), gocompat::Relative(nbf, ctx.now)),
                         Some("Vault's plugin re-checks nbf with zero leeway after go-oidc's 5-minute leeway: the clocks of the token issuer and Vault disagree; retry in a moment or fix the clock".into()),
                     ),
-                    Some(nbf) => R::Pass(format!("nbf {} UTC is not after now", gocompat::HumanUtc(nbf))),
+                    Some(nbf) => R::Pass(text!("nbf {} UTC is not after now", gocompat::HumanUtc(nbf))),
                     None => R::Pass("no nbf claim".into()),
                 },
             },
@@ -1031,14 +1057,14 @@ impl<'a> Run<'a> {
             let list = role.token.bound_cidrs.join(", ");
             return match gateway::check_bound_cidrs(role, self.ctx.remote_addr.as_deref()) {
                 Ok(Applied::Skipped) => R::Skip("the role has no token_bound_cidrs".into()),
-                Ok(Applied::Passed) => R::Pass(format!(
+                Ok(Applied::Passed) => R::Pass(text!(
                     "{} is inside {list}",
                     self.ctx.remote_addr.as_deref().unwrap_or_default()
                 )),
                 Err(d) => fail(
                     d.status,
                     d.message,
-                    format!("the role is bound to {list}"),
+                    text!("the role is bound to {list}"),
                     Some("send requests from an address inside token_bound_cidrs (the gateway reads the client address), or widen the role's token_bound_cidrs".into()),
                 ),
             };
@@ -1051,7 +1077,7 @@ impl<'a> Run<'a> {
             return fail(
                 403,
                 "permission denied",
-                format!("the role is bound to {list} and the caller's address is unknown"),
+                text!("the role is bound to {list} and the caller's address is unknown"),
                 Some("give remote_addr (the address Vault sees the login come from)".into()),
             );
         };
@@ -1059,7 +1085,7 @@ impl<'a> Run<'a> {
             return fail(
                 403,
                 "permission denied",
-                format!("caller address {} is not an IP address", Quoted(addr)),
+                text!("caller address {} is not an IP address", Quoted(addr)),
                 None,
             );
         };
@@ -1070,9 +1096,9 @@ impl<'a> Run<'a> {
             .filter_map(|c| crate::cidr::Cidr::parse(c))
             .any(|c| c.contains(ip));
         if inside {
-            R::Pass(format!("{ip} is inside {list}"))
+            R::Pass(text!("{ip} is inside {list}"))
         } else {
-            fail(403, "permission denied", format!("{ip} is outside {list}"), Some("log in from an address inside token_bound_cidrs, or widen the role's token_bound_cidrs".into()))
+            fail(403, "permission denied", text!("{ip} is outside {list}"), Some("log in from an address inside token_bound_cidrs, or widen the role's token_bound_cidrs".into()))
         }
     }
 
@@ -1086,7 +1112,7 @@ impl<'a> Run<'a> {
         let kid = jws.header.kid.clone();
         let kid_text = kid
             .as_deref()
-            .map(|k| format!("kid {k}"))
+            .map(|k| text!("kid {k}"))
             .unwrap_or_else(|| "no kid (every key is tried)".into());
         if let Some(cached) = self.cached_keys {
             let v = self
@@ -1095,16 +1121,14 @@ impl<'a> Run<'a> {
                 .get_or_insert_with(|| cached.verify(jws))
                 .clone();
             if let Verification::Verified(by) = v {
-                return Ok(R::Pass(format!(
-                    "RS256 signature verified with cached {by}"
-                )));
+                return Ok(R::Pass(text!("RS256 signature verified with cached {by}")));
             }
         }
         let fresh = match self.fresh_keys {
             Some(f) => f,
             None => {
                 if self.decided() && !self.explore && !self.snapshot {
-                    return Ok(R::Unknown(format!(
+                    return Ok(R::Unknown(text!(
                         "not checked: needs the tenant's key set ({kid_text})"
                     )));
                 }
@@ -1123,7 +1147,7 @@ impl<'a> Run<'a> {
             }
             Err(e) => {
                 return Ok(fail500(
-                    format!("failed to verify signature: fetching keys {}", e.0),
+                    text!("failed to verify signature: fetching keys {}", e.0),
                     Some("the key endpoint could not be read; check the tenant and cloud (environment) and that the key URL is reachable".into()),
                 ));
             }
@@ -1134,7 +1158,7 @@ impl<'a> Run<'a> {
             .get_or_insert_with(|| keys.verify(jws))
             .clone();
         Ok(match v {
-            Verification::Verified(by) => R::Pass(format!("RS256 signature verified with {by}")),
+            Verification::Verified(by) => R::Pass(text!("RS256 signature verified with {by}")),
             Verification::Failed { tried } => {
                 let error = "failed to verify signature: failed to verify id token signature";
                 let usable = keys.keys.iter().filter(|k| k.unusable().is_none()).count();
@@ -1142,7 +1166,7 @@ impl<'a> Run<'a> {
                     ("the key set is empty".to_string(), "give the tenant's key set (JWKS), e.g. from https://login.microsoftonline.com/common/discovery/keys".to_string())
                 } else if tried.is_empty() {
                     (
-                        format!("no key in the key set has {kid_text} (the set has {})", keys.keys.iter().map(|k| k.kid.clone().unwrap_or_else(|| "(no kid)".into())).collect::<Vec<_>>().join(", ")),
+                        text!("no key in the key set has {kid_text} (the set has {})", keys.keys.iter().map(|k| k.kid.clone().unwrap_or_else(|| "(no kid)".into())).collect::<Vec<_>>().join(", ")),
                         "the key set does not hold the token's signing key: fetch the current keys of the token's cloud (Microsoft rotates them) or check that the token was issued by this tenant".to_string(),
                     )
                 } else if !jws.signature_canonical {
@@ -1155,13 +1179,13 @@ impl<'a> Run<'a> {
                         .map(|k| k.describe())
                         .collect();
                     (
-                        format!(
+                        text!(
                             "tried {}; none verified{}",
                             tried.join(", "),
                             if unusable.is_empty() {
                                 String::new()
                             } else {
-                                format!(" (unusable keys: {})", unusable.join("; "))
+                                text!(" (unusable keys: {})", unusable.join("; "))
                             }
                         ),
                         if usable == 0 {
@@ -1193,7 +1217,7 @@ impl<'a> Run<'a> {
             if specific {
                 fail500("expected specific bound_group_ids or bound_service_principal_ids; both cannot be empty or '*'", Some("set bound_service_principal_ids to the identity's object (principal) id".into()))
             } else {
-                R::Pass(format!(
+                R::Pass(text!(
                     "bound_service_principal_ids {}, bound_group_ids {}",
                     describe_list(sps),
                     describe_list(groups)
@@ -1218,14 +1242,14 @@ impl<'a> Run<'a> {
             } else if role::is_wildcard(sps) {
                 R::Skip("bound_service_principal_ids is \"*\" (any)".into())
             } else if role::contains_fold(sps, &c.oid) {
-                R::Pass(format!("oid {} is listed", c.oid))
+                R::Pass(text!("oid {} is listed", c.oid))
             } else {
                 let hint = if !c.appid.is_empty() && role::contains_fold(sps, &c.appid) {
-                    format!("bound_service_principal_ids lists the token's appid (the client id) {}; Vault compares the object id: list the oid {} instead", c.appid, c.oid)
+                    text!("bound_service_principal_ids lists the token's appid (the client id) {}; Vault compares the object id: list the oid {} instead", c.appid, c.oid)
                 } else {
-                    format!("add the identity's object (principal) id {} to bound_service_principal_ids (`az identity show --query principalId`, or the VM's identity.principalId)", c.oid)
+                    text!("add the identity's object (principal) id {} to bound_service_principal_ids (`az identity show --query principalId`, or the VM's identity.principalId)", c.oid)
                 };
-                fail(500, format!("service principal not authorized: {}", c.oid), format!("oid {} is not in {}", if c.oid.is_empty() { "(none)" } else { &c.oid }, describe_list(sps)), Some(hint))
+                fail(500, text!("service principal not authorized: {}", c.oid), text!("oid {} is not in {}", if c.oid.is_empty() { "(none)" } else { &c.oid }, describe_list(sps)), Some(hint))
             },
         );
         self.record(
@@ -1235,7 +1259,7 @@ impl<'a> Run<'a> {
             } else if role::is_wildcard(groups) {
                 R::Skip("bound_group_ids is \"*\" (any)".into())
             } else if c.groups.iter().any(|g| role::contains_fold(groups, g)) {
-                R::Pass(format!("token groups {} overlap {}", gocompat::plain_list(&c.groups), describe_list(groups)))
+                R::Pass(text!("token groups {} overlap {}", gocompat::plain_list(&c.groups), describe_list(groups)))
             } else {
                 let overage = members.and_then(|m| m.field("_claim_names")).and_then(|v| v.get("groups")).is_some();
                 let hint = if overage {
@@ -1245,7 +1269,7 @@ impl<'a> Run<'a> {
                 } else {
                     "add one of the token's group object ids to bound_group_ids".to_string()
                 };
-                fail(500, format!("groups not authorized: {}", gocompat::plain_list(&c.groups)), format!("token groups {} do not overlap {}", gocompat::plain_list(&c.groups), describe_list(groups)), Some(hint))
+                fail(500, text!("groups not authorized: {}", gocompat::plain_list(&c.groups)), text!("token groups {} do not overlap {}", gocompat::plain_list(&c.groups), describe_list(groups)), Some(hint))
             },
         );
     }
@@ -1262,7 +1286,7 @@ impl<'a> Run<'a> {
         self.record(
             "bindings.specific",
             match gateway::check_specific(role) {
-                Ok(()) => R::Pass(format!(
+                Ok(()) => R::Pass(text!(
                     "bound_service_principal_ids {}, bound_group_ids {}",
                     describe_list(sps),
                     describe_list(groups)
@@ -1294,14 +1318,14 @@ impl<'a> Run<'a> {
                     R::Skip("bound_service_principal_ids is empty".into())
                 }
                 Ok(Applied::Skipped) => R::Skip("bound_service_principal_ids is \"*\" (any)".into()),
-                Ok(Applied::Passed) => R::Pass(format!("oid {} is listed", c.oid)),
+                Ok(Applied::Passed) => R::Pass(text!("oid {} is listed", c.oid)),
                 Err(d) => {
                     let hint = if !c.appid.is_empty() && role::contains_fold(sps, &c.appid) {
-                        format!("bound_service_principal_ids lists the token's appid (the client id) {}; list the object id {} instead", c.appid, c.oid)
+                        text!("bound_service_principal_ids lists the token's appid (the client id) {}; list the object id {} instead", c.appid, c.oid)
                     } else {
-                        format!("add the identity's object (principal) id {} to bound_service_principal_ids", show(&c.oid))
+                        text!("add the identity's object (principal) id {} to bound_service_principal_ids", show(&c.oid))
                     };
-                    fail(d.status, d.message, format!("oid {} is not in {}", show(&c.oid), describe_list(sps)), Some(hint))
+                    fail(d.status, d.message, text!("oid {} is not in {}", show(&c.oid), describe_list(sps)), Some(hint))
                 }
             },
         );
@@ -1312,7 +1336,7 @@ impl<'a> Run<'a> {
                     R::Skip("bound_group_ids is empty".into())
                 }
                 Ok(Applied::Skipped) => R::Skip("bound_group_ids is \"*\" (any)".into()),
-                Ok(Applied::Passed) => R::Pass(format!(
+                Ok(Applied::Passed) => R::Pass(text!(
                     "token groups {} overlap {}",
                     gocompat::plain_list(&c.groups),
                     describe_list(groups)
@@ -1329,7 +1353,7 @@ impl<'a> Run<'a> {
                     } else {
                         "add one of the token's group object ids to bound_group_ids".to_string()
                     };
-                    fail(d.status, d.message, format!("token groups {} do not overlap {}", gocompat::plain_list(&c.groups), describe_list(groups)), Some(hint))
+                    fail(d.status, d.message, text!("token groups {} do not overlap {}", gocompat::plain_list(&c.groups), describe_list(groups)), Some(hint))
                 }
             },
         );
@@ -1359,7 +1383,7 @@ impl<'a> Run<'a> {
             Ok(Some(r)) => {
                 self.record(
                     "resource.claims",
-                    R::Pass(format!(
+                    R::Pass(text!(
                         "{} names {} in resource group {} of subscription {}{}",
                         r.source,
                         r.describe(),
@@ -1367,7 +1391,7 @@ impl<'a> Run<'a> {
                         r.subscription_id,
                         r.scale_set
                             .as_deref()
-                            .map(|s| format!(", scale set {s}"))
+                            .map(|s| text!(", scale set {s}"))
                             .unwrap_or_default()
                     )),
                 );
@@ -1396,7 +1420,7 @@ impl<'a> Run<'a> {
         self.record(
             "resource.identity_match",
             match gateway::check_identity(c) {
-                Ok(()) => R::Pass(format!(
+                Ok(()) => R::Pass(text!(
                     "oid {} is the identity Entra ID issued the token to, for the resource the token names",
                     c.oid
                 )),
@@ -1418,7 +1442,7 @@ impl<'a> Run<'a> {
                     "bound.subscription",
                     match gateway::check_subscription(role, r) {
                         Ok(Applied::Skipped) => R::Skip("bound_subscription_ids is empty".into()),
-                        Ok(Applied::Passed) => R::Pass(format!(
+                        Ok(Applied::Passed) => R::Pass(text!(
                             "{} is in {}",
                             r.subscription_id,
                             describe_list(&role.bound_subscription_ids)
@@ -1426,7 +1450,7 @@ impl<'a> Run<'a> {
                         Err(d) => fail(
                             d.status,
                             d.message,
-                            format!(
+                            text!(
                                 "the token's subscription {} is not in {}",
                                 r.subscription_id,
                                 describe_list(&role.bound_subscription_ids)
@@ -1439,8 +1463,8 @@ impl<'a> Run<'a> {
                     "bound.resource_group",
                     match gateway::check_resource_group(role, r) {
                         Ok(Applied::Skipped) => R::Skip("bound_resource_groups is empty".into()),
-                        Ok(Applied::Passed) => R::Pass(format!("{} is in {}", r.resource_group, describe_list(&role.bound_resource_groups))),
-                        Err(d) => fail(d.status, d.message, format!("the token's resource group {} is not in {} (whole name, case-insensitive)", r.resource_group, describe_list(&role.bound_resource_groups)), Some(if r.source == "xms_mirid" && r.resource_type.eq_ignore_ascii_case("userAssignedIdentities") {
+                        Ok(Applied::Passed) => R::Pass(text!("{} is in {}", r.resource_group, describe_list(&role.bound_resource_groups))),
+                        Err(d) => fail(d.status, d.message, text!("the token's resource group {} is not in {} (whole name, case-insensitive)", r.resource_group, describe_list(&role.bound_resource_groups)), Some(if r.source == "xms_mirid" && r.resource_type.eq_ignore_ascii_case("userAssignedIdentities") {
                             "the token names a user-assigned identity without xms_az_rid: its resource group is the identity's; add that resource group to bound_resource_groups".to_string()
                         } else {
                             "add the resource group to bound_resource_groups".to_string()
@@ -1451,8 +1475,8 @@ impl<'a> Run<'a> {
                     "bound.scale_set",
                     match gateway::check_scale_set(role, r) {
                         Ok(Applied::Skipped) => R::Skip("bound_scale_sets is empty".into()),
-                        Ok(Applied::Passed) => R::Pass(format!("{} is in {}", r.scale_set.as_deref().unwrap_or_default(), describe_list(&role.bound_scale_sets))),
-                        Err(d) => fail(d.status, d.message, format!("the token's scale set is {}; bound_scale_sets is {}", r.scale_set.as_deref().unwrap_or("(none)"), describe_list(&role.bound_scale_sets)), Some("add the scale set to bound_scale_sets, or remove bound_scale_sets for workloads outside scale sets".into())),
+                        Ok(Applied::Passed) => R::Pass(text!("{} is in {}", r.scale_set.as_deref().unwrap_or_default(), describe_list(&role.bound_scale_sets))),
+                        Err(d) => fail(d.status, d.message, text!("the token's scale set is {}; bound_scale_sets is {}", r.scale_set.as_deref().unwrap_or("(none)"), describe_list(&role.bound_scale_sets)), Some("add the scale set to bound_scale_sets, or remove bound_scale_sets for workloads outside scale sets".into())),
                     },
                 );
             }
@@ -1490,7 +1514,7 @@ impl<'a> Run<'a> {
             if sub.is_empty() || rg.is_empty() {
                 fail500("subscription_id and resource_group_name are required", Some("send subscription_id and resource_group_name (compute.subscriptionId and compute.resourceGroupName from IMDS instance metadata)".into()))
             } else {
-                R::Pass(format!("subscription {sub}, resource group {rg}"))
+                R::Pass(text!("subscription {sub}, resource group {rg}"))
             },
         );
         let Some(c) = claims else {
@@ -1522,10 +1546,10 @@ impl<'a> Run<'a> {
         self.record(
             "resource.branch",
             match branch {
-                Branch::Vmss => R::Pass(format!("scale set {}{}", Quoted(&login.vmss_name), if login.vm_name.is_empty() { String::new() } else { format!(" (vm_name {} is ignored)", Quoted(&login.vm_name)) })),
-                Branch::Vm => R::Pass(format!("virtual machine {}", Quoted(&login.vm_name))),
-                Branch::ResourceId => R::Pass(format!("resource {}", Quoted(&login.resource_id))),
-                Branch::AppId if !c.appid.is_empty() => R::Pass(format!("no vm_name, vmss_name or resource_id: matching by the token's appid {}", c.appid)),
+                Branch::Vmss => R::Pass(text!("scale set {}{}", Quoted(&login.vmss_name), if login.vm_name.is_empty() { String::new() } else { text!(" (vm_name {} is ignored)", Quoted(&login.vm_name)) })),
+                Branch::Vm => R::Pass(text!("virtual machine {}", Quoted(&login.vm_name))),
+                Branch::ResourceId => R::Pass(text!("resource {}", Quoted(&login.resource_id))),
+                Branch::AppId if !c.appid.is_empty() => R::Pass(text!("no vm_name, vmss_name or resource_id: matching by the token's appid {}", c.appid)),
                 Branch::AppId => fail500("one of vm_name, vmss_name, resource_id, or an appid JWT claim must be provided", Some("send vm_name, vmss_name or resource_id with the login".into())),
             },
         );
@@ -1540,26 +1564,26 @@ impl<'a> Run<'a> {
         // Claim match.
         match branch {
             Branch::Vmss => {
-                let flex = format!("/virtualMachines/{}_", login.vmss_name);
-                let uniform = format!("/virtualMachineScaleSets/{}", login.vmss_name);
+                let flex = text!("/virtualMachines/{}_", login.vmss_name);
+                let uniform = text!("/virtualMachineScaleSets/{}", login.vmss_name);
                 let r = match resources::claim_match(&c.xms_az_rid, &c.xms_mirid, &flex, "vmss_name", &login.vmss_name) {
-                    Ok(()) => R::Pass(format!("token names an instance of flexible scale set {} ({})", login.vmss_name, claim_shown(c))),
+                    Ok(()) => R::Pass(text!("token names an instance of flexible scale set {} ({})", login.vmss_name, claim_shown(c))),
                     Err(e1) => match resources::claim_match(&c.xms_az_rid, &c.xms_mirid, &uniform, "vmss_name", &login.vmss_name) {
-                        Ok(()) => R::Pass(format!("token names uniform scale set {}{} ({})", login.vmss_name, substring_note(c, &uniform), claim_shown(c))),
+                        Ok(()) => R::Pass(text!("token names uniform scale set {}{} ({})", login.vmss_name, substring_note(c, &uniform), claim_shown(c))),
                         Err(e2) if e2.contains("claims are missing") => fail500(
-                            format!("failed to verify flexible vmss claim: {e1}\nfailed to verify uniform vmss claim: {e2}"),
+                            text!("failed to verify flexible vmss claim: {e1}\nfailed to verify uniform vmss claim: {e2}"),
                             claims_missing_hint(),
                         ),
                         Err(e2) => fail500(
-                            format!("failed to verify flexible vmss claim: {e1}\nfailed to verify uniform vmss claim: {e2}"),
-                            Some(format!("the token was issued to {}; vmss_name must name that scale set", claim_owner(c))),
+                            text!("failed to verify flexible vmss claim: {e1}\nfailed to verify uniform vmss claim: {e2}"),
+                            Some(text!("the token was issued to {}; vmss_name must name that scale set", claim_owner(c))),
                         ),
                     },
                 };
                 self.record("resource.claim_match", r);
             }
             Branch::Vm => {
-                let pattern = format!("/virtualMachines/{}", login.vm_name);
+                let pattern = text!("/virtualMachines/{}", login.vm_name);
                 let r = match resources::claim_match(
                     &c.xms_az_rid,
                     &c.xms_mirid,
@@ -1567,7 +1591,7 @@ impl<'a> Run<'a> {
                     "vm_name",
                     &login.vm_name,
                 ) {
-                    Ok(()) => R::Pass(format!(
+                    Ok(()) => R::Pass(text!(
                         "token names virtual machine {}{} ({})",
                         login.vm_name,
                         substring_note(c, &pattern),
@@ -1576,7 +1600,7 @@ impl<'a> Run<'a> {
                     Err(e) if e.contains("claims are missing") => fail500(e, claims_missing_hint()),
                     Err(e) => fail500(
                         e,
-                        Some(format!(
+                        Some(text!(
                             "the token was issued to {}; vm_name must name that VM",
                             claim_owner(c)
                         )),
@@ -1612,7 +1636,7 @@ impl<'a> Run<'a> {
                     if !scale_set_bound(role) {
                         R::Skip("bound_scale_sets is empty".into())
                     } else if role::contains_fold(&role.bound_scale_sets, &login.vmss_name) {
-                        R::Pass(format!(
+                        R::Pass(text!(
                             "{} is in {}",
                             login.vmss_name,
                             describe_list(&role.bound_scale_sets)
@@ -1621,7 +1645,7 @@ impl<'a> Run<'a> {
                         fail(
                             500,
                             "scale set not authorized",
-                            format!(
+                            text!(
                                 "{} is not in {}",
                                 login.vmss_name,
                                 describe_list(&role.bound_scale_sets)
@@ -1730,7 +1754,7 @@ impl<'a> Run<'a> {
                 self.record(
                     "bound.scale_set",
                     if scale_set_bound(role) {
-                        fail(500, "bound scale set defined but this vm isn't in a scale set", format!("the role has bound_scale_sets {} but the login names a VM", describe_list(&role.bound_scale_sets)), Some("log in with vmss_name for scale-set instances, or remove bound_scale_sets".into()))
+                        fail(500, "bound scale set defined but this vm isn't in a scale set", text!("the role has bound_scale_sets {} but the login names a VM", describe_list(&role.bound_scale_sets)), Some("log in with vmss_name for scale-set instances, or remove bound_scale_sets".into()))
                     } else {
                         R::Skip("bound_scale_sets is empty".into())
                     },
@@ -1748,7 +1772,7 @@ impl<'a> Run<'a> {
                 self.record(
                     "bound.scale_set",
                     if scale_set_bound(role) {
-                        fail(500, "scale set requires the vmss_name field to be set", format!("the role has bound_scale_sets {} but the login names a resource_id", describe_list(&role.bound_scale_sets)), Some("send vmss_name, or remove bound_scale_sets".into()))
+                        fail(500, "scale set requires the vmss_name field to be set", text!("the role has bound_scale_sets {} but the login names a resource_id", describe_list(&role.bound_scale_sets)), Some("send vmss_name, or remove bound_scale_sets".into()))
                     } else {
                         R::Skip("bound_scale_sets is empty".into())
                     },
@@ -1757,8 +1781,8 @@ impl<'a> Run<'a> {
                 self.record(
                     "resource.id_parse",
                     match &parsed {
-                        Ok(id) => R::Pass(format!("{}/{} {} in resource group {}", id.provider, id.resource_type, id.name, id.resource_group)),
-                        Err(_) => fail500(format!("unable to parse the resource ID: {}", Quoted(&login.resource_id)), Some("resource_id must look like /subscriptions/{id}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}".into())),
+                        Ok(id) => R::Pass(text!("{}/{} {} in resource group {}", id.provider, id.resource_type, id.name, id.resource_group)),
+                        Err(_) => fail500(text!("unable to parse the resource ID: {}", Quoted(&login.resource_id)), Some("resource_id must look like /subscriptions/{id}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}".into())),
                     },
                 );
                 let body = if parsed.is_ok() {
@@ -1834,25 +1858,25 @@ impl<'a> Run<'a> {
         }
 
         // Resource group match.
-        let rg_pattern = format!("/resourcegroups/{}", login.resource_group_name);
+        let rg_pattern = text!("/resourcegroups/{}", login.resource_group_name);
         self.record(
             "resource.resource_group_match",
             match branch {
                 Branch::Vm | Branch::Vmss => match resources::claim_match(&c.xms_az_rid, &c.xms_mirid, &rg_pattern, "resource_group_name", &login.resource_group_name) {
-                    Ok(()) => R::Pass(format!("token names resource group {}{}", login.resource_group_name, substring_note(c, &rg_pattern))),
+                    Ok(()) => R::Pass(text!("token names resource group {}{}", login.resource_group_name, substring_note(c, &rg_pattern))),
                     Err(e) if e.contains("claims are missing") => fail500(e, claims_missing_hint()),
-                    Err(e) => fail500(e, Some(format!("the token was issued to {}; resource_group_name must be that resource group", claim_owner(c)))),
+                    Err(e) => fail500(e, Some(text!("the token was issued to {}; resource_group_name must be that resource group", claim_owner(c)))),
                 },
                 Branch::ResourceId | Branch::AppId => {
                     if login.resource_id.to_lowercase().contains(&rg_pattern.to_lowercase()) {
-                        R::Pass(format!("resource_id is in resource group {}", login.resource_group_name))
+                        R::Pass(text!("resource_id is in resource group {}", login.resource_group_name))
                     } else {
                         let hint = if branch == Branch::AppId {
                             "without vm_name, vmss_name or resource_id this check always fails in Vault (the app id path is unusable): send resource_id".to_string()
                         } else {
                             "resource_group_name must be the resource group inside resource_id".to_string()
                         };
-                        fail(500, "provided resource_id does not match resource_group_name", format!("{} does not contain /resourcegroups/{}", Quoted(&login.resource_id), login.resource_group_name), Some(hint))
+                        fail(500, "provided resource_id does not match resource_group_name", text!("{} does not contain /resourcegroups/{}", Quoted(&login.resource_id), login.resource_group_name), Some(hint))
                     }
                 }
             },
@@ -1863,12 +1887,12 @@ impl<'a> Run<'a> {
         let r = if !identity_known {
             R::Unknown("the resource's identities are not known".into())
         } else if candidates.iter().any(|p| p == &c.oid) {
-            R::Pass(format!("oid {} is one of the resource's identities", c.oid))
+            R::Pass(text!("oid {} is one of the resource's identities", c.oid))
         } else if c.appid.is_empty() {
             fail(
                 500,
                 "token object id does not match expected identities, and no app id was found",
-                format!(
+                text!(
                     "oid {} is not among {}",
                     show(&c.oid),
                     describe_candidates(&candidates)
@@ -1896,11 +1920,11 @@ impl<'a> Run<'a> {
             }
             if client_ids.iter().any(|id| id == &c.appid) {
                 app_id_match = true;
-                R::Pass(format!("oid {} is not the resource's identity, but appid {} is the client id of a user-assigned identity in {} (app id match)", show(&c.oid), c.appid, groups.join(", ")))
+                R::Pass(text!("oid {} is not the resource's identity, but appid {} is the client id of a user-assigned identity in {} (app id match)", show(&c.oid), c.appid, groups.join(", ")))
             } else if unknown {
                 R::Unknown("needs the user-assigned identities of the resource groups".into())
             } else {
-                fail(500, "neither token object id nor token app id match expected identities", format!("oid {} is not among {}; appid {} is not a client id of the user-assigned identities in {}", show(&c.oid), describe_candidates(&candidates), c.appid, groups.join(", ")), Some(identity_hint(c, &candidates)))
+                fail(500, "neither token object id nor token app id match expected identities", text!("oid {} is not among {}; appid {} is not a client id of the user-assigned identities in {}", show(&c.oid), describe_candidates(&candidates), c.appid, groups.join(", ")), Some(identity_hint(c, &candidates)))
             }
         };
         self.record("resource.identity_match", r);
@@ -1910,9 +1934,9 @@ impl<'a> Run<'a> {
             if role.bound_subscription_ids.is_empty() {
                 R::Skip("bound_subscription_ids is empty".into())
             } else if role::contains_fold(&role.bound_subscription_ids, &login.subscription_id) {
-                R::Pass(format!("{} is in {}{}", login.subscription_id, describe_list(&role.bound_subscription_ids), subscription_note(c, &login.subscription_id)))
+                R::Pass(text!("{} is in {}{}", login.subscription_id, describe_list(&role.bound_subscription_ids), subscription_note(c, &login.subscription_id)))
             } else {
-                fail(500, "subscription not authorized", format!("{} is not in {}", login.subscription_id, describe_list(&role.bound_subscription_ids)), Some("add the subscription id to bound_subscription_ids, or log in with the right subscription_id".into()))
+                fail(500, "subscription not authorized", text!("{} is not in {}", login.subscription_id, describe_list(&role.bound_subscription_ids)), Some("add the subscription id to bound_subscription_ids, or log in with the right subscription_id".into()))
             },
         );
         self.record(
@@ -1922,9 +1946,9 @@ impl<'a> Run<'a> {
             } else if app_id_match {
                 R::Skip("skipped after an app id match (the identity was found in an allowed resource group)".into())
             } else if role::contains_fold(&role.bound_resource_groups, &login.resource_group_name) {
-                R::Pass(format!("{} is in {}", login.resource_group_name, describe_list(&role.bound_resource_groups)))
+                R::Pass(text!("{} is in {}", login.resource_group_name, describe_list(&role.bound_resource_groups)))
             } else {
-                fail(500, "resource group not authorized", format!("{} is not in {}", login.resource_group_name, describe_list(&role.bound_resource_groups)), Some("add the resource group to bound_resource_groups (compared case-insensitively, whole name)".into()))
+                fail(500, "resource group not authorized", text!("{} is not in {}", login.resource_group_name, describe_list(&role.bound_resource_groups)), Some("add the resource group to bound_resource_groups (compared case-insensitively, whole name)".into()))
             },
         );
         self.record(
@@ -1936,8 +1960,8 @@ impl<'a> Run<'a> {
                     None if branch == Branch::ResourceId || branch == Branch::AppId => fail(500, "location is empty", "no location is known for resource_id or app id logins", Some("bound_locations can never pass without vm_name or vmss_name: remove bound_locations from this role or log in with vm_name / vmss_name".into())),
                     None if !identity_known && location.is_none() && self.decided() => R::Unknown("the resource's location is not known".into()),
                     None => fail(500, "location is empty", "ARM returned no location", None),
-                    Some(l) if role::contains_fold(&role.bound_locations, l) => R::Pass(format!("{l} is in {}", describe_list(&role.bound_locations))),
-                    Some(l) => fail(500, "location not authorized", format!("{l} is not in {}", describe_list(&role.bound_locations)), Some(format!("the resource is in {l}: add it to bound_locations"))),
+                    Some(l) if role::contains_fold(&role.bound_locations, l) => R::Pass(text!("{l} is in {}", describe_list(&role.bound_locations))),
+                    Some(l) => fail(500, "location not authorized", text!("{l} is not in {}", describe_list(&role.bound_locations)), Some(text!("the resource is in {l}: add it to bound_locations"))),
                 }
             },
         );
@@ -1956,31 +1980,31 @@ impl<'a> Run<'a> {
             Some(ArmAnswer::Found { body }) => {
                 self.record(
                     "resource.arm_read",
-                    R::Pass(format!(
+                    R::Pass(text!(
                         "ARM GET {path}: found{}",
                         resources::location_of(body)
-                            .map(|l| format!(" in {l}"))
+                            .map(|l| text!(" in {l}"))
                             .unwrap_or_default()
                     )),
                 );
                 Ok(Some(body))
             }
             Some(answer) => {
-                let e = format!("{prefix}: {}", self.arm_error(path, answer));
+                let e = text!("{prefix}: {}", self.arm_error(path, answer));
                 let hint = match &answer {
-                    ArmAnswer::NotFound => format!("ARM has no {path}: check subscription_id, resource_group_name and the name (`{cli}`), and that Vault's credentials can read it"),
+                    ArmAnswer::NotFound => text!("ARM has no {path}: check subscription_id, resource_group_name and the name (`{cli}`), and that Vault's credentials can read it"),
                     _ => "Vault could not read the resource from ARM: check Vault's Azure credentials (Reader on the resource) and ARM availability".to_string(),
                 };
                 self.record(
                     "resource.arm_read",
-                    fail(500, e, format!("ARM GET {path} failed"), Some(hint)),
+                    fail(500, e, text!("ARM GET {path} failed"), Some(hint)),
                 );
                 Ok(None)
             }
             None => {
                 self.record(
                     "resource.arm_read",
-                    R::Unknown(format!("not read: needs ARM GET {path}")),
+                    R::Unknown(text!("not read: needs ARM GET {path}")),
                 );
                 Ok(None)
             }
@@ -2003,7 +2027,7 @@ impl<'a> Run<'a> {
                 Ok(p) => p,
                 Err(e) => {
                     return Ok(fail500(
-                        format!(
+                        text!(
                             "unable to parse the user-assigned identity resource ID {}: {e}",
                             Quoted(id)
                         ),
@@ -2020,24 +2044,24 @@ impl<'a> Run<'a> {
             match self.arm_read(ArmReadKind::UserAssignedIdentity, &path)? {
                 Some(ArmAnswer::Found { body }) => {
                     if let Some(p) = resources::identity_principal_id(body) {
-                        found.push(format!("{} → {p}", parsed.name));
+                        found.push(text!("{} → {p}", parsed.name));
                         candidates.push(p);
                     }
                 }
                 Some(answer) => {
-                    let e = format!(
+                    let e = text!(
                         "unable to retrieve user assigned identity metadata: {}",
                         self.arm_error(&path, answer)
                     );
-                    return Ok(fail(500, e, format!("ARM GET {path} failed"), Some("Vault reads each user-assigned identity of a flexible scale set: check that it exists and Vault may read it".into())));
+                    return Ok(fail(500, e, text!("ARM GET {path} failed"), Some("Vault reads each user-assigned identity of a flexible scale set: check that it exists and Vault may read it".into())));
                 }
                 None => {
                     *known = false;
-                    return Ok(R::Unknown(format!("not read: needs ARM GET {path}")));
+                    return Ok(R::Unknown(text!("not read: needs ARM GET {path}")));
                 }
             }
         }
-        Ok(R::Pass(format!(
+        Ok(R::Pass(text!(
             "read {} user-assigned identities (flexible orchestration): {}",
             ids.len(),
             found.join(", ")
@@ -2184,12 +2208,12 @@ fn gateway_issuer_hint(iss: &str, v: &Verifier) -> String {
         Some(info) if info.version == "1.0" && v.issuers().iter().all(|i| i.ends_with("/v2.0")) => {
             "this is a v1.0 token: add v1 to gateway.token_versions".to_string()
         }
-        Some(info) if !info.tenant.eq_ignore_ascii_case(v.tenant_id()) => format!(
+        Some(info) if !info.tenant.eq_ignore_ascii_case(v.tenant_id()) => text!(
             "the token comes from tenant {}, the gateway accepts tenant {}",
             info.tenant,
             v.tenant_id()
         ),
-        Some(info) if !info.clouds.contains(&v.cloud()) => format!(
+        Some(info) if !info.clouds.contains(&v.cloud()) => text!(
             "the token comes from {}, the gateway is configured for {}",
             info.clouds
                 .iter()
@@ -2264,34 +2288,34 @@ fn describe_candidates(c: &[String]) -> String {
     if c.is_empty() {
         "the resource's identities (it has none with a principalId)".to_string()
     } else {
-        format!("the resource's identities {}", gocompat::plain_list(c))
+        text!("the resource's identities {}", gocompat::plain_list(c))
     }
 }
 
 fn describe_identity(i: &resources::Identity) -> String {
     let mut parts = Vec::new();
     if let Some(p) = &i.principal_id {
-        parts.push(format!("system-assigned {p}"));
+        parts.push(text!("system-assigned {p}"));
     }
     for (id, p) in &i.user_assigned {
         let name = id.rsplit('/').next().unwrap_or(id);
         parts.push(match p {
-            Some(p) => format!("user-assigned {name} {p}"),
-            None => format!("user-assigned {name} (principalId not listed)"),
+            Some(p) => text!("user-assigned {name} {p}"),
+            None => text!("user-assigned {name} (principalId not listed)"),
         });
     }
     if parts.is_empty() {
         "identity present, with no principal ids".to_string()
     } else {
-        format!("identities: {}", parts.join("; "))
+        text!("identities: {}", parts.join("; "))
     }
 }
 
 fn claim_shown(c: &AzureClaims) -> String {
     if !c.xms_az_rid.is_empty() {
-        format!("xms_az_rid {}", c.xms_az_rid)
+        text!("xms_az_rid {}", c.xms_az_rid)
     } else {
-        format!("xms_mirid {}", c.xms_mirid)
+        text!("xms_mirid {}", c.xms_mirid)
     }
 }
 
@@ -2303,9 +2327,11 @@ fn claim_owner(c: &AzureClaims) -> String {
         &c.xms_az_rid
     };
     match resources::split_claim(claim) {
-        Some(p) => format!(
+        Some(p) => text!(
             "{} {} in resource group {}",
-            p.kind, p.name, p.resource_group
+            p.kind,
+            p.name,
+            p.resource_group
         ),
         None => quote(claim),
     }
@@ -2322,9 +2348,10 @@ fn substring_note(c: &AzureClaims, pattern: &str) -> String {
         &c.xms_mirid
     };
     if resources::matches_only_by_substring(claim, pattern) {
-        format!(
+        text!(
             " — by substring only: {} does not end there in {} (Vault quirk: no delimiter)",
-            pattern, claim
+            pattern,
+            claim
         )
     } else {
         String::new()
@@ -2338,7 +2365,7 @@ fn subscription_note(c: &AzureClaims, sub: &str) -> String {
         &c.xms_az_rid
     };
     match resources::split_claim(claim) {
-        Some(p) if !p.subscription_id.eq_ignore_ascii_case(sub) => format!(
+        Some(p) if !p.subscription_id.eq_ignore_ascii_case(sub) => text!(
             " (note: the token names subscription {}; Vault never compares subscription_id with the token)",
             p.subscription_id
         ),
@@ -2348,7 +2375,7 @@ fn subscription_note(c: &AzureClaims, sub: &str) -> String {
 
 fn identity_hint(c: &AzureClaims, candidates: &[String]) -> String {
     if let Some(p) = candidates.iter().find(|p| p.eq_ignore_ascii_case(&c.oid)) {
-        return format!("the oid matches {p} except for letter case; Vault compares object ids case-sensitively");
+        return text!("the oid matches {p} except for letter case; Vault compares object ids case-sensitively");
     }
     "the token was issued to another identity than the resource's: request the token for an identity attached to this resource (IMDS client_id / object_id / msi_res_id)".to_string()
 }
@@ -2357,13 +2384,13 @@ fn audience_hint(aud: &[String], resource: &str) -> String {
     for a in aud {
         if a.trim_end_matches('/') == resource.trim_end_matches('/') {
             return if a.ends_with('/') {
-                format!("config.resource has no trailing slash; the token's aud has one: set resource={a} (Vault compares exactly)")
+                text!("config.resource has no trailing slash; the token's aud has one: set resource={a} (Vault compares exactly)")
             } else {
-                format!("config.resource has a trailing slash; the token's aud has none: set resource={a} (Vault compares exactly)")
+                text!("config.resource has a trailing slash; the token's aud has none: set resource={a} (Vault compares exactly)")
             };
         }
     }
-    format!(
+    text!(
         "request the token for resource={resource} (the IMDS `resource` parameter), or set config.resource to the token's audience {}",
         aud.first().map(String::as_str).unwrap_or("")
     )
@@ -2371,15 +2398,15 @@ fn audience_hint(aud: &[String], resource: &str) -> String {
 
 fn issuer_hint(iss: &str, cloud: Cloud, tenant: &str) -> String {
     match clouds::classify_issuer(iss) {
-        Some(info) if info.version == "2.0" => format!(
+        Some(info) if info.version == "2.0" => text!(
             "this is a v2.0 token (issuer {iss}); Vault accepts only v1 tokens (issuer {}): set accessTokenAcceptedVersion to 1 or null in the resource app's manifest, or use a first-party resource such as https://management.azure.com/",
             cloud.v1_issuer(tenant)
         ),
-        Some(info) if !info.tenant.eq_ignore_ascii_case(tenant) => format!(
+        Some(info) if !info.tenant.eq_ignore_ascii_case(tenant) => text!(
             "the token comes from tenant {}, config.tenant_id is {tenant}",
             info.tenant
         ),
-        Some(info) if !info.clouds.contains(&cloud) => format!(
+        Some(info) if !info.clouds.contains(&cloud) => text!(
             "the token comes from {}, config.environment is {}",
             info.clouds.iter().map(|c| c.name()).collect::<Vec<_>>().join(" / "),
             cloud.name()
@@ -2403,12 +2430,12 @@ fn did_you_mean(field: &str) -> String {
     let f = field.to_lowercase();
     let hit = NAMES.iter().find(|n| {
         let n = n.to_string();
-        n == format!("{f}s")
+        n == text!("{f}s")
             || n.trim_end_matches('s') == f.trim_end_matches('s')
             || n.replace('_', "") == f.replace(['_', '-'], "")
     });
     match hit {
-        Some(n) => format!("{field} (did you mean {n}?)"),
+        Some(n) => text!("{field} (did you mean {n}?)"),
         None => field.to_string(),
     }
 }
