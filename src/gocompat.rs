@@ -203,7 +203,7 @@ impl std::fmt::Display for Relative {
 /// re-encoding.
 pub fn base64url_is_canonical(src: &str) -> bool {
     let b = src.as_bytes();
-    if b.iter().any(|c| DECODE[usize::from(*c)] & 0x80 != 0) {
+    if !all_base64url(b) {
         return false;
     }
     let last = b.last().map(|c| DECODE[usize::from(*c)]).unwrap_or(0);
@@ -218,18 +218,26 @@ pub fn base64url_is_canonical(src: &str) -> bool {
 /// Go's `base64.RawURLEncoding.DecodeString`: the URL alphabet, no padding, `\r` and `\n`
 /// skipped, non-zero trailing bits accepted. The error is Go's `CorruptInputError` text.
 pub fn base64url_decode(src: &str) -> Result<Vec<u8>, String> {
-    fn val(b: u8) -> Option<u8> {
-        match DECODE[usize::from(b)] {
-            INVALID => None,
-            v => Some(v),
-        }
-    }
     let src = src.as_bytes();
     let mut out = Vec::with_capacity(src.len() * 3 / 4);
     let mut si = 0usize;
-    // Fast path: whole quanta of valid characters. Anything else (a newline, a bad byte,
-    // the tail) goes through Go's quantum-by-quantum algorithm below, from the same place,
-    // so error offsets are unchanged.
+    // Fast path: whole quanta of valid characters, eight characters (six bytes) a step,
+    // then four. Anything else (a newline, a bad byte, the tail) goes through Go's
+    // quantum-by-quantum algorithm from the same place, so error offsets are unchanged.
+    for q in src.chunks_exact(8) {
+        let mut v: u64 = 0;
+        let mut bad = 0u8;
+        for &c in q {
+            let d = DECODE[usize::from(c)];
+            bad |= d;
+            v = (v << 6) | u64::from(d & 0x3f);
+        }
+        if bad & 0x80 != 0 {
+            break;
+        }
+        out.extend_from_slice(&v.to_be_bytes()[2..]);
+        si += 8;
+    }
     while let Some(q) = src.get(si..si + 4) {
         let (a, b, c, d) = (
             DECODE[usize::from(q[0])],
@@ -243,6 +251,24 @@ pub fn base64url_decode(src: &str) -> Result<Vec<u8>, String> {
         let v = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
         out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
         si += 4;
+    }
+    go_quanta(src, si, out)
+}
+
+/// [`base64url_decode`] without its fast path: Go's algorithm from the start. The property
+/// tests hold the fast path to it.
+#[doc(hidden)]
+pub fn base64url_decode_reference(src: &str) -> Result<Vec<u8>, String> {
+    go_quanta(src.as_bytes(), 0, Vec::new())
+}
+
+/// Go's `decodeQuantum` loop over `src[si..]`, appending to `out`.
+fn go_quanta(src: &[u8], mut si: usize, mut out: Vec<u8>) -> Result<Vec<u8>, String> {
+    fn val(b: u8) -> Option<u8> {
+        match DECODE[usize::from(b)] {
+            INVALID => None,
+            v => Some(v),
+        }
     }
     loop {
         let mut buf = [0u8; 4];
@@ -284,6 +310,26 @@ pub fn base64url_decode(src: &str) -> Result<Vec<u8>, String> {
 }
 
 const INVALID: u8 = 0xff;
+
+/// Whether every byte is in the base64url alphabet. Without a table and without a branch
+/// per byte, so that the compiler checks sixteen bytes a step: every login checks a
+/// token's ~1.4 KB this way.
+fn all_base64url(b: &[u8]) -> bool {
+    fn ok(c: u8) -> bool {
+        // `c | 0x20` folds A–Z onto a–z and moves no other byte into a–z.
+        ((c | 0x20).wrapping_sub(b'a') < 26)
+            | (c.wrapping_sub(b'0') < 10)
+            | (c == b'-')
+            | (c == b'_')
+    }
+    let mut blocks = b.chunks_exact(16);
+    for block in &mut blocks {
+        if !block.iter().fold(true, |all, &c| all & ok(c)) {
+            return false;
+        }
+    }
+    blocks.remainder().iter().all(|&c| ok(c))
+}
 
 /// The base64url alphabet, byte → 6-bit value (`INVALID` elsewhere).
 const DECODE: [u8; 256] = {
