@@ -13,6 +13,13 @@ the samples at index floor(q * n) of all rounds' samples, sorted. The filter ben
 one CPU time per request per round (the median of its batches of 100): its figure is the
 median of the rounds' figures, without a p99. ratio = a row's median / the median of Node crypto.verify (the OpenSSL floor).
 
+Best round: each row's lowest per-round median (the filter: its lowest round), and
+best-round ratio = that / crypto.verify's lowest per-round median. On a shared machine whose
+speed changes between rounds, the pooled medians of two rows can come from different
+speeds (one suite running in slow periods, the other in fast ones); a target is reported
+PASS only when both the pooled-median ratio and the best-round ratio meet it, so that a
+slow period of the reference cannot make a row look fast, nor the other way round.
+
 Python standard library only.
 """
 
@@ -197,9 +204,13 @@ def main():
                 "round_medians_us": p["filter_means"],
                 "statistic": "median over rounds of the CPU time per request, each the median batch of 100 (no per-request distribution)",
             }
+    for r in results.values():
+        r["best_round_us"] = min(r["round_medians_us"]) if r["round_medians_us"] else None
     floor = results.get(FLOOR, {}).get("median_us")
+    floor_best = results.get(FLOOR, {}).get("best_round_us")
     for r in results.values():
         r["ratio_to_openssl"] = (r["median_us"] / floor) if floor else None
+        r["best_round_ratio_to_openssl"] = (r["best_round_us"] / floor_best) if floor_best and r["best_round_us"] else None
 
     table = []
     for rid, group, label in ROWS:
@@ -257,52 +268,79 @@ def why_not(rid, meta, suites):
 
 
 def evaluate_targets(results):
+    """The issue's targets, each judged on two statistics (see the module doc): the pooled
+    medians and the best rounds. PASS needs both; the detail gives both."""
     def med(rid):
         r = results.get(rid)
         return r["median_us"] if r else None
 
+    def best(rid):
+        r = results.get(rid)
+        return r.get("best_round_us") if r else None
+
     floor, jose = med(FLOOR), med("jose_jwt_verify")
+    floor_b, jose_b = best(FLOOR), best("jose_jwt_verify")
     out = []
 
     def add(name, ok, detail):
         out.append({"target": name, "result": "N/A" if ok is None else ("PASS" if ok else "FAIL"), "detail": detail})
 
+    def verdict(ok_median, ok_best, detail):
+        """PASS needs both statistics; a disagreement is named in the detail."""
+        if ok_median != ok_best:
+            detail += ("; the two statistics disagree (%s by pooled medians, %s by best rounds): "
+                       "the machine's speed changed between rounds, see round_medians_us in results.json"
+                       % ("met" if ok_median else "missed", "met" if ok_best else "missed"))
+        return ok_median and ok_best, detail
+
+    def ratio_limit(name, rid, limit, what, extra=""):
+        v, vb = med(rid), best(rid)
+        if v is None or not floor or vb is None or not floor_b:
+            add(name, None, "not measured")
+            return
+        ok, detail = verdict(
+            v <= limit * floor, vb <= limit * floor_b,
+            "%s %.1f µs = %.2f× crypto.verify %.1f µs (limit %g×); best rounds %.1f / %.1f µs = %.2f×%s"
+            % (what, v, v / floor, floor, limit, vb, floor_b, vb / floor_b, extra))
+        add(name, ok, detail)
+
     # "Cold" = a token never seen before (no cache). The peers hold their keys prepared
     # (jose's createLocalJWKSet, a KeyObject), so the like-for-like rows are those with the
     # key set loaded once; the one-shot rows (keys parsed from the input on every call) are
     # given in the detail.
-    ev, ev1 = med("native_evaluate_loaded_keys"), med("native_evaluate_cold")
-    name = "native cold evaluate ≤ 1.5× crypto.verify"
-    if ev is not None and floor:
-        one_shot = "; one-shot evaluate_json (JWKS parsed per call) %.1f µs = %.2f×" % (ev1, ev1 / floor) if ev1 else ""
-        add(name, ev <= 1.5 * floor,
-            "evaluate, key set loaded once: %.1f µs = %.2f× crypto.verify %.1f µs (limit 1.5×)%s" % (ev, ev / floor, floor, one_shot))
-    else:
-        add(name, None, "not measured")
+    ev1 = med("native_evaluate_cold")
+    one_shot = "; one-shot evaluate_json (JWKS parsed per call) %.1f µs = %.2f×" % (ev1, ev1 / floor) if ev1 and floor else ""
+    ratio_limit("native cold evaluate ≤ 1.5× crypto.verify", "native_evaluate_loaded_keys", 1.5,
+                "evaluate, key set loaded once:", one_shot)
 
     wv, wv1, wg = med("wasm_verifier_evaluate"), med("wasm_evaluate_json_text"), med("wasm_gateway_new_token")
-    if wv is not None and floor and jose:
-        extra = ""
-        if wv1:
-            extra += "; one-shot evaluate(JSON text) %.1f µs = %.2f×" % (wv1, wv1 / floor)
-        if wg:
-            extra += "; Gateway.check new token %.1f µs = %.2f× (%.2f× jose)" % (wg, wg / floor, wg / jose)
-        add("wasm cold evaluate in Node ≤ 3× crypto.verify", wv <= 3 * floor,
-            "Verifier.evaluate %.1f µs = %.2f× crypto.verify %.1f µs (limit 3×)%s" % (wv, wv / floor, floor, extra))
-        add("wasm cold evaluate in Node faster than jose", wv < jose,
-            "Verifier.evaluate %.1f µs vs jose jwtVerify %.1f µs (%.2f× jose)%s" % (wv, jose, wv / jose, extra))
+    extra = ""
+    if wv1 and floor:
+        extra += "; one-shot evaluate(JSON text) %.1f µs = %.2f×" % (wv1, wv1 / floor)
+    if wg and floor and jose:
+        extra += "; Gateway.check new token %.1f µs = %.2f× (%.2f× jose)" % (wg, wg / floor, wg / jose)
+    ratio_limit("wasm cold evaluate in Node ≤ 3× crypto.verify", "wasm_verifier_evaluate", 3,
+                "Verifier.evaluate", extra)
+    wvb = best("wasm_verifier_evaluate")
+    if wv is not None and jose and wvb is not None and jose_b:
+        ok, detail = verdict(wv < jose, wvb < jose_b,
+                             "Verifier.evaluate %.1f µs vs jose jwtVerify %.1f µs (%.2f× jose); best rounds %.1f vs %.1f µs (%.2f×)%s"
+                             % (wv, jose, wv / jose, wvb, jose_b, wvb / jose_b, extra))
+        add("wasm cold evaluate in Node faster than jose", ok, detail)
     else:
-        add("wasm cold evaluate in Node ≤ 3× crypto.verify", None, "not measured")
         add("wasm cold evaluate in Node faster than jose", None, "not measured")
 
     # Cached token: every build on its own.
     for build, rid in (("native", "native_gate_cached_token"), ("wasm in Node, check", "wasm_gateway_cached_token"),
                        ("wasm in Node, checkCached with Node's SHA-256", "wasm_gateway_cached_node_sha"),
                        ("filter in the test host", "filter_cached_token")):
-        v = med(rid)
+        v, vb = med(rid), best(rid)
         name = "cached token, %s: ≥ 20× faster than jose" % build
-        if v and jose:
-            add(name, jose / v >= 20, "%s %.2f µs: jose %.1f µs / %.2f µs = %.1f×" % (rid, v, jose, v, jose / v))
+        if v and jose and vb and jose_b:
+            ok, detail = verdict(jose / v >= 20, jose_b / vb >= 20,
+                                 "%s %.2f µs: jose %.1f µs / %.2f µs = %.1f×; best rounds %.1f / %.2f µs = %.1f×"
+                                 % (rid, v, jose, v, jose / v, jose_b, vb, jose_b / vb))
+            add(name, ok, detail)
         else:
             add(name, None, "%s not measured" % rid)
     return out
@@ -346,14 +384,16 @@ def markdown(doc):
     if env:
         lines.append("Machine and versions: " + "; ".join(env) + ".")
         lines.append("")
-    lines.append("| # | row | median µs | p99 µs | ratio to OpenSSL (crypto.verify) | samples |")
-    lines.append("|---|---|---:|---:|---:|---:|")
+    lines.append("| # | row | median µs | p99 µs | ratio to OpenSSL (crypto.verify) | best round µs | best-round ratio | samples |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
     for i, r in enumerate(ordered(doc), 1):
         if r["measured"]:
             n = "%d rounds (CPU)" % r["n"] if r.get("p99_us") is None else str(r["n"])
-            lines.append("| %d | %s | %s | %s | %s | %s |" % (i, r["label"], fmt(r["median_us"]), fmt(r["p99_us"]), fmt_ratio(r.get("ratio_to_openssl")), n))
+            lines.append("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                i, r["label"], fmt(r["median_us"]), fmt(r["p99_us"]), fmt_ratio(r.get("ratio_to_openssl")),
+                fmt(r.get("best_round_us")), fmt_ratio(r.get("best_round_ratio_to_openssl")), n))
         else:
-            lines.append("| %d | %s | — | — | — | not measured: %s |" % (i, r["label"], r["why_not"]))
+            lines.append("| %d | %s | — | — | — | — | — | not measured: %s |" % (i, r["label"], r["why_not"]))
     lines.append("")
     lines.append("## Targets")
     lines.append("")
@@ -377,7 +417,7 @@ def markdown(doc):
         if r["measured"] and r.get("what"):
             lines.append("- %s: %s" % (r["label"], r["what"]))
     lines.append("")
-    lines.append("Median and p99: per-operation wall time, samples pooled over all rounds, sample at index floor(q·n) of the sorted samples. Filter rows: the filter bench reports a CPU time per request per round (the median batch of 100 requests); the figure is the median over rounds, without a p99. Ratio: the row's median / Node crypto.verify's median.")
+    lines.append("Median and p99: per-operation wall time, samples pooled over all rounds, sample at index floor(q·n) of the sorted samples. Filter rows: the filter bench reports a CPU time per request per round (the median batch of 100 requests); the figure is the median over rounds, without a p99. Ratio: the row's median / Node crypto.verify's median. Best round: the row's lowest per-round median (per-round figures in results.json, `round_medians_us`); best-round ratio: that / crypto.verify's lowest per-round median. A target is PASS only when it is met by both ratios: the machine is shared, and its speed can change between the rounds of one suite and the next.")
     if doc["notes"]:
         lines.append("")
         lines.append("## Notes")
@@ -391,10 +431,11 @@ def markdown(doc):
 def text_table(doc):
     out = []
     w = max(len(r["label"]) for r in ordered(doc))
-    out.append("%-*s %11s %11s %9s" % (w, "row", "median µs", "p99 µs", "ratio"))
+    out.append("%-*s %11s %11s %9s %11s %9s" % (w, "row", "median µs", "p99 µs", "ratio", "best µs", "ratio"))
     for r in ordered(doc):
         if r["measured"]:
-            out.append("%-*s %11s %11s %9s" % (w, r["label"], fmt(r["median_us"]), fmt(r["p99_us"]), fmt_ratio(r.get("ratio_to_openssl"))))
+            out.append("%-*s %11s %11s %9s %11s %9s" % (w, r["label"], fmt(r["median_us"]), fmt(r["p99_us"]), fmt_ratio(r.get("ratio_to_openssl")),
+                                                     fmt(r.get("best_round_us")), fmt_ratio(r.get("best_round_ratio_to_openssl"))))
         else:
             out.append("%-*s %11s   not measured: %s" % (w, r["label"], "—", r["why_not"]))
     out.append("")

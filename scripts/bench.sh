@@ -21,7 +21,7 @@
 #
 #   scripts/bench.sh [--rounds N] [--iterations N] [--no-build] [--skip SUITE]... [--out DIR]
 #
-#   --rounds N       rounds of every suite (default 3)
+#   --rounds N       rounds of every suite (default 5)
 #   --iterations N   timed operations per row and round (default 2000; the native cached
 #                    row runs 10x as many)
 #   --no-build       measure what is built: do not build bench/native, pkg/ or the filter
@@ -40,7 +40,7 @@ cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export CARGO_TERM_COLOR=never
 
-ROUNDS=3
+ROUNDS=5
 ITERATIONS=2000
 BUILD=1
 OUT="bench-results"

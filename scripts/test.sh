@@ -20,6 +20,13 @@ cargo test --workspace
 step "test vectors are up to date with tools/vectorgen"
 cargo run -q -p vectorgen -- --check
 
+step "bench/report.py target verdicts (python3 -m unittest bench/test_report.py)"
+if ! command -v python3 >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3 >/dev/null
+fi
+python3 -m unittest bench/test_report.py
+
 for extra in scripts/test-wasm.sh scripts/test-capi.sh scripts/test-filter.sh scripts/test-host.sh scripts/test-www.sh scripts/test-differential.sh; do
   if [ -x "$extra" ]; then
     step "$extra"

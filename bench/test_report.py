@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Tests of bench/report.py's target verdicts (python3 -m unittest bench/test_report.py).
+
+A target is PASS only when both statistics meet it: the pooled medians and the best rounds.
+"""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
+
+
+def row(round_medians, median=None):
+    """A result as report.main() builds it: median (pooled) and per-round medians."""
+    ms = sorted(round_medians)
+    return {
+        "median_us": median if median is not None else ms[len(ms) // 2],
+        "round_medians_us": list(round_medians),
+        "best_round_us": min(round_medians),
+    }
+
+
+def results(**rows):
+    base = {
+        "node_crypto_verify": row([27.0, 27.2, 26.9]),
+        "jose_jwt_verify": row([240.0, 236.0, 250.0]),
+    }
+    base.update(rows)
+    return base
+
+
+def verdict(targets, prefix):
+    matches = [t for t in targets if t["target"].startswith(prefix)]
+    assert len(matches) == 1, (prefix, targets)
+    return matches[0]
+
+
+class TargetVerdicts(unittest.TestCase):
+    def test_pass_when_both_statistics_meet_the_limit(self):
+        t = verdict(report.evaluate_targets(results(native_evaluate_loaded_keys=row([38.0, 39.0, 40.0]))), "native cold")
+        self.assertEqual(t["result"], "PASS")
+        self.assertNotIn("disagree", t["detail"])
+
+    def test_fail_when_only_a_slow_reference_meets_it(self):
+        # crypto.verify ran in slow periods (40 µs in two rounds of three), the row in fast ones:
+        # the pooled ratio is 55/40 = 1.38×, the best rounds' 55/27 = 2.04×.
+        r = results(node_crypto_verify=row([40.0, 41.0, 27.0]), native_evaluate_loaded_keys=row([55.0, 55.5, 56.0]))
+        t = verdict(report.evaluate_targets(r), "native cold")
+        self.assertEqual(t["result"], "FAIL")
+        self.assertIn("disagree (met by pooled medians, missed by best rounds)", t["detail"])
+
+    def test_fail_when_only_the_best_rounds_meet_it(self):
+        r = results(native_evaluate_loaded_keys=row([39.0, 60.0, 61.0]))
+        t = verdict(report.evaluate_targets(r), "native cold")
+        self.assertEqual(t["result"], "FAIL")
+        self.assertIn("disagree (missed by pooled medians, met by best rounds)", t["detail"])
+
+    def test_wasm_limit_is_three_times(self):
+        ok = verdict(report.evaluate_targets(results(wasm_verifier_evaluate=row([80.0, 80.5, 81.0]))), "wasm cold evaluate in Node ≤ 3×")
+        self.assertEqual(ok["result"], "PASS")
+        over = verdict(report.evaluate_targets(results(wasm_verifier_evaluate=row([82.0, 83.0, 84.0]))), "wasm cold evaluate in Node ≤ 3×")
+        self.assertEqual(over["result"], "FAIL")
+        faster = verdict(report.evaluate_targets(results(wasm_verifier_evaluate=row([141.0, 142.0, 143.0]))), "wasm cold evaluate in Node faster than jose")
+        self.assertEqual(faster["result"], "PASS")
+
+    def test_cached_needs_twenty_times_jose_on_both(self):
+        r = results(native_gate_cached_token=row([11.0, 12.5, 12.6]))
+        t = verdict(report.evaluate_targets(r), "cached token, native")
+        # Pooled: 240 / 12.5 = 19.2× (missed); best rounds: 236 / 11 = 21.5× (met).
+        self.assertEqual(t["result"], "FAIL")
+        r = results(native_gate_cached_token=row([1.0, 1.1, 1.2]))
+        self.assertEqual(verdict(report.evaluate_targets(r), "cached token, native")["result"], "PASS")
+
+    def test_not_measured_is_not_applicable(self):
+        targets = report.evaluate_targets(results())
+        self.assertEqual(verdict(targets, "native cold")["result"], "N/A")
+        self.assertEqual(verdict(targets, "cached token, filter")["result"], "N/A")
+        self.assertEqual(verdict(report.evaluate_targets({}), "wasm cold evaluate in Node faster")["result"], "N/A")
+
+
+if __name__ == "__main__":
+    unittest.main()
