@@ -90,7 +90,15 @@ assert.ok(compared >= 80, `only ${compared} vectors compared`);
   assert.deepEqual(fresh.checkCached(digest, now, 'web'), fresh.check(token, now, 'web'));
   assert.equal(fresh.checkCached(new Uint8Array(digest), now, 'web').cached, true);
   assert.equal(fresh.checkCached(digest, now, 'nope').check, 'role.exists');
-  assert.throws(() => fresh.checkCached(digest.subarray(0, 31), now, 'web'), (e) => e.code === 'input_invalid' && e.field === 'sha256');
+  assert.throws(() => fresh.checkCached(digest.subarray(0, 31), now, 'web'), (e) => e.code === 'input_invalid' && e.field === 'sha256' && /got 31 bytes/.test(e.message));
+  // Only a Uint8Array (a Buffer is one) is a digest: a string, an array of numbers or an
+  // ArrayBuffer is refused, where the glue used to copy anything array-like (a 32-character
+  // string became 32 zero bytes, and the answer `undefined`).
+  for (const wrong of ['a'.repeat(32), digest.toString('hex'), digest.toString('base64'), Array.from(digest), digest.buffer.slice(digest.byteOffset, digest.byteOffset + 32), 5, {}]) {
+    assert.throws(() => fresh.checkCached(wrong, now, 'web'), (e) => e.code === 'input_invalid' && e.field === 'sha256' && /Uint8Array/.test(e.message), String(wrong));
+  }
+  assert.equal(fresh.checkCached(Buffer.from(digest), now, 'web').cached, true);
+  assert.equal(fresh.checkCached(Buffer.concat([Buffer.alloc(5), digest, Buffer.alloc(3)]).subarray(5, 37), now, 'web').cached, true);
   for (const missing of [null, undefined]) {
     assert.throws(() => fresh.checkCached(missing, now, 'web'), (e) => e.code === 'input_invalid' && e.field === 'sha256', String(missing));
   }

@@ -415,6 +415,12 @@ export function stringUnits(value) {
 export function stringInto(value, memory, ptr, capacity) {
   return utf8.encodeInto(value, new Uint8Array(memory.buffer, ptr, capacity)).written;
 }
+export function digestInto(value, memory, ptr) {
+  if (!(value instanceof Uint8Array)) return -1;
+  if (value.length !== 32) return value.length;
+  new Uint8Array(memory.buffer, ptr, 32).set(value);
+  return 32;
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = aadauthError)]
@@ -431,6 +437,31 @@ extern "C" {
 
     #[wasm_bindgen(js_name = parseJson, catch)]
     fn js_parse_json(text: &str) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = digestInto)]
+    fn js_digest_into(value: &JsValue, memory: &JsValue, ptr: u32) -> i32;
+}
+
+/// A SHA-256 argument: exactly a `Uint8Array` (a Node `Buffer` is one) of 32 bytes, copied
+/// straight into a local array. Anything else is an `AadauthInputError` naming `sha256`:
+/// a hex or base64 string, an array of numbers, `null`.
+fn js_digest(value: &JsValue) -> Result<[u8; 32], JsValue> {
+    let mut digest = [0u8; 32];
+    let ptr = u32::try_from(digest.as_mut_ptr() as usize)
+        .map_err(|_| ApiError::input("sha256", "no address for the digest"))?;
+    match js_digest_into(value, &wasm_bindgen::memory(), ptr) {
+        32 => Ok(digest),
+        -1 => Err(ApiError::input(
+            "sha256",
+            "expected the 32 bytes of the token's SHA-256 as a Uint8Array or Buffer (not a string or an array)",
+        )
+        .into()),
+        n => Err(ApiError::input(
+            "sha256",
+            format!("must be the 32 bytes of the token's SHA-256, got {n} bytes"),
+        )
+        .into()),
+    }
 }
 
 #[wasm_bindgen]
@@ -731,24 +762,19 @@ impl Gateway {
     #[wasm_bindgen(js_name = checkCached, unchecked_return_type = "GatewayDecision | undefined")]
     pub fn check_cached(
         &mut self,
-        // Optional only so that `null` and `undefined` get the error below rather than a
-        // TypeError from the glue; typed as the Uint8Array it must be.
+        // A plain value, checked by `js_digest`: wasm-bindgen's byte-slice glue copies
+        // anything array-like (a string of 32 characters became 32 zero bytes, and the
+        // answer `undefined`); typed as the Uint8Array it must be.
         #[wasm_bindgen(
             param_description = "the SHA-256 of the raw token, without `Bearer ` (32 bytes)",
             unchecked_param_type = "Uint8Array"
         )]
-        sha256: Option<Vec<u8>>,
+        sha256: JsValue,
         now: f64,
         #[wasm_bindgen(unchecked_param_type = "string")] role: JsValue,
         #[wasm_bindgen(js_name = remoteAddr)] remote_addr: Option<OptionalString>,
     ) -> Result<JsValue, JsValue> {
-        let Some(sha256) = sha256 else {
-            return Err(ApiError::input(
-                "sha256",
-                "expected the 32 bytes of the token's SHA-256 (a Uint8Array or Buffer)",
-            )
-            .into());
-        };
+        let sha256 = js_digest(&sha256)?;
         let now = unix_seconds(now)?;
         let role = js_string_arg(&role, "role")?;
         let remote_addr =
