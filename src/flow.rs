@@ -1870,7 +1870,7 @@ impl<'a> Run<'a> {
                     Err(e) => fail500(e, Some(text!("the token was issued to {}; resource_group_name must be that resource group", claim_owner(c)))),
                 },
                 Branch::ResourceId | Branch::AppId => {
-                    if login.resource_id.to_lowercase().contains(&rg_pattern.to_lowercase()) {
+                    if resources::contains_fold(&login.resource_id, &rg_pattern) {
                         R::Pass(text!("resource_id is in resource group {}", login.resource_group_name))
                     } else {
                         let hint = if branch == Branch::AppId {
@@ -2340,11 +2340,7 @@ fn claim_owner(c: &AzureClaims) -> String {
 }
 
 fn substring_note(c: &AzureClaims, pattern: &str) -> String {
-    let claim = if !c.xms_az_rid.is_empty()
-        && c.xms_az_rid
-            .to_lowercase()
-            .contains(&pattern.to_lowercase())
-    {
+    let claim = if !c.xms_az_rid.is_empty() && resources::contains_fold(&c.xms_az_rid, pattern) {
         &c.xms_az_rid
     } else {
         &c.xms_mirid

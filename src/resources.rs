@@ -118,6 +118,38 @@ fn flexible_scale_set(name: &str) -> Option<String> {
         .then(|| vmss.to_string())
 }
 
+/// `strings.Contains(strings.ToLower(s), strings.ToLower(sub))`, Vault's claim matching
+/// (`spec/vault-azure-login.md` §3.4). Azure resource paths are ASCII, where lower-casing
+/// is byte by byte, so the common case compares in place: a login makes about six of these
+/// comparisons, and lower-cased copies were about 2% of its allocations.
+pub fn contains_fold(s: &str, sub: &str) -> bool {
+    if s.is_ascii() && sub.is_ascii() {
+        return find_ascii_fold(s.as_bytes(), sub.as_bytes(), 0).is_some();
+    }
+    s.to_lowercase().contains(&sub.to_lowercase())
+}
+
+/// The first `i >= from` where `needle` occurs in `hay`, ignoring ASCII case. Candidates
+/// are found by the first byte alone (the patterns start with a `/` or a name), so the
+/// full comparison runs only a few times.
+fn find_ascii_fold(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let last = hay.len().checked_sub(needle.len())?;
+    let Some((first, rest)) = needle.split_first() else {
+        return (from <= last).then_some(from);
+    };
+    let first = first.to_ascii_lowercase();
+    let candidates = hay.get(from..=last)?;
+    candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.to_ascii_lowercase() == first)
+        .map(|(k, _)| from + k)
+        .find(|&i| {
+            hay.get(i + 1..i + needle.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+        })
+}
+
 /// Vault's claim matching: `pattern` as a case-insensitive substring of `xms_az_rid` (when
 /// present) or of `xms_mirid`. `Err` is Vault's message for `field value`.
 pub fn claim_match(
@@ -130,11 +162,10 @@ pub fn claim_match(
     if az_rid.is_empty() && mirid.is_empty() {
         return Err("xms_az_rid and xms_mirid claims are missing from token".into());
     }
-    let p = pattern.to_lowercase();
-    if !az_rid.is_empty() && az_rid.to_lowercase().contains(&p) {
+    if !az_rid.is_empty() && contains_fold(az_rid, pattern) {
         return Ok(());
     }
-    if !mirid.is_empty() && mirid.to_lowercase().contains(&p) {
+    if !mirid.is_empty() && contains_fold(mirid, pattern) {
         return Ok(());
     }
     let mut lines = Vec::new();
@@ -152,6 +183,24 @@ pub fn claim_match(
 /// True when `pattern` matches only as a substring that does not end at a path-segment
 /// boundary (`vm1` inside `/virtualMachines/vm10`): Vault's substring quirk, worth a word.
 pub fn matches_only_by_substring(claim: &str, pattern: &str) -> bool {
+    if claim.is_ascii() && pattern.is_ascii() {
+        // The same walk over the same non-overlapping matches, on the bytes.
+        let (c, p) = (claim.as_bytes(), pattern.as_bytes());
+        if p.is_empty() {
+            return false; // "" matches at the very end
+        }
+        let mut found = false;
+        let mut at = 0;
+        while let Some(i) = find_ascii_fold(c, p, at) {
+            found = true;
+            let end = i + p.len();
+            if end == c.len() || c[end] == b'/' || p.ends_with(b"_") {
+                return false;
+            }
+            at = end;
+        }
+        return found;
+    }
     let c = claim.to_lowercase();
     let p = pattern.to_lowercase();
     if !c.contains(&p) {

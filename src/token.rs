@@ -63,17 +63,23 @@ enum Doc {
     Other(&'static str),
 }
 
-impl<'de> serde::Deserialize<'de> for Doc {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
+/// Reads a [`Doc`], with room for `members` members.
+struct DocSeed {
+    members: usize,
+}
+
+impl<'de> de::DeserializeSeed<'de> for DocSeed {
+    type Value = Doc;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Doc, D::Error> {
+        struct V(usize);
         impl<'de> Visitor<'de> for V {
             type Value = Doc;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc, A::Error> {
-                // Sized for a managed-identity token's twenty-odd claims (no regrowth).
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).clamp(8, 32));
+                // serde_json gives no size hint: the room comes from the document's length.
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(self.0));
                 while let Some((k, v)) = map.next_entry::<String, Value>()? {
                     out.push((k, v));
                 }
@@ -102,8 +108,16 @@ impl<'de> serde::Deserialize<'de> for Doc {
                 Ok(Doc::Other("null"))
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(V(self.members))
     }
+}
+
+/// Room for the members of a JSON object of `len` bytes: a token's claims average 30 to
+/// 40 bytes each, so a payload's twenty-odd claims fit in one allocation, where growing
+/// from an empty vector took three (the largest over a kilobyte, which sends glibc's
+/// allocator down its slow path).
+fn member_room(len: usize) -> usize {
+    (len / 32).clamp(4, 64)
 }
 
 /// Parses a JSON document as Go's `json.Unmarshal` into a struct would see it. `go_type`
@@ -113,7 +127,16 @@ impl<'de> serde::Deserialize<'de> for Doc {
 pub fn parse_object(doc: &[u8], go_type: &str) -> Result<Members, String> {
     // Go replaces invalid UTF-8 with U+FFFD; aadauth refuses it, as other JWT libraries do.
     let text = std::str::from_utf8(doc).map_err(|e| format!("invalid UTF-8 in JSON: {e}"))?;
-    match serde_json::from_str::<Doc>(text) {
+    let parsed = {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_str(text);
+        DocSeed {
+            members: member_room(text.len()),
+        }
+        .deserialize(&mut de)
+        .and_then(|doc| de.end().map(|()| doc))
+    };
+    match parsed {
         Ok(Doc::Object(m)) => Ok(m),
         Ok(Doc::Other("null")) => Ok(Members::default()),
         Ok(Doc::Other(kind)) => Err(format!(

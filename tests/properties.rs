@@ -142,4 +142,44 @@ proptest! {
         });
         prop_assert_eq!(aadauth::gocompat::base64url_is_canonical(&text), by_roundtrip, "{:?}", text);
     }
+
+    /// Vault's claim matching compares lower-cased copies; aadauth compares ASCII in place.
+    /// Same answers, for paths mixing case, slashes, underscores and non-ASCII letters
+    /// (which take the copying path), with patterns cut from the claim or made up.
+    #[test]
+    fn claim_substring_matching_equals_lower_cased_copies(
+        claim in "[aAbB/_İK]{0,24}",
+        pattern in "[aAbB/_İK]{0,5}",
+        cut in any::<(usize, usize)>(),
+    ) {
+        // A pattern taken from the claim itself (at char boundaries), so that most cases match.
+        let chars: Vec<char> = claim.chars().collect();
+        let (a, b) = (cut.0 % (chars.len() + 1), cut.1 % (chars.len() + 1));
+        let from_claim: String = chars[a.min(b)..a.max(b)].iter().collect();
+        for p in [pattern.as_str(), from_claim.as_str()] {
+            prop_assert_eq!(
+                aadauth::resources::contains_fold(&claim, p),
+                claim.to_lowercase().contains(&p.to_lowercase()),
+                "contains_fold({:?}, {:?})", claim, p
+            );
+            prop_assert_eq!(
+                aadauth::resources::matches_only_by_substring(&claim, p),
+                substring_only_by_copies(&claim, p),
+                "matches_only_by_substring({:?}, {:?})", claim, p
+            );
+        }
+    }
+}
+
+/// `resources::matches_only_by_substring` as written before its in-place ASCII path.
+fn substring_only_by_copies(claim: &str, pattern: &str) -> bool {
+    let c = claim.to_lowercase();
+    let p = pattern.to_lowercase();
+    if !c.contains(&p) {
+        return false;
+    }
+    !c.match_indices(&p).any(|(i, _)| {
+        let end = i + p.len();
+        end == c.len() || c[end..].starts_with('/') || p.ends_with('_')
+    })
 }
