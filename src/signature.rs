@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 mod simd128;
 
 #[cfg(target_pointer_width = "64")]
-mod comba;
+use aadauth_comba as comba;
 
 #[cfg(target_pointer_width = "64")]
 type Limb = u64;
