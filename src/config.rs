@@ -4,8 +4,8 @@
 //! `environment` are not input errors: Vault accepts such a config and fails at login with
 //! status 500, so they surface as login checks (`config.*`).
 
+use crate::json::{Json, JsonObject};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::fields::{self, FieldError};
 
@@ -49,24 +49,27 @@ const KNOWN: &[&str] = &[
 
 impl Config {
     /// Reads the write body or `vault read -format=json auth/azure/config` output.
-    pub fn from_json(v: &Value) -> Result<Config, FieldError> {
+    /// Reads the config from its write body or `vault read -format=json` output (a
+    /// `serde_json::Value`, or any [`Json`] tree).
+    pub fn from_json<J: Json>(v: &J) -> Result<Config, FieldError> {
+        let null = J::null();
         let obj = fields::unwrap_vault_read(v)
             .ok_or_else(|| FieldError::new("config", "expected a JSON object"))?;
-        let get = |k: &str| obj.get(k).unwrap_or(&Value::Null);
+        let get = |k: &str| obj.get(k).unwrap_or(&null);
         let dur_or = |k: &str, default: i64| -> Result<i64, FieldError> {
             match obj.get(k) {
-                None | Some(Value::Null) => Ok(default),
-                Some(v) => fields::duration(&format!("config.{k}"), v),
+                Some(v) if !v.is_null() => fields::duration(&format!("config.{k}"), v),
+                _ => Ok(default),
             }
         };
         let max_retries = match obj.get("max_retries") {
-            None | Some(Value::Null) => 3,
-            Some(v) => fields::int("config.max_retries", v)?,
+            Some(v) if !v.is_null() => fields::int("config.max_retries", v)?,
+            _ => 3,
         };
         let mut unknown: Vec<String> = obj
             .keys()
-            .filter(|k| !KNOWN.contains(&k.as_str()))
-            .cloned()
+            .filter(|k| !KNOWN.contains(k))
+            .map(str::to_string)
             .collect();
         unknown.sort();
         Ok(Config {

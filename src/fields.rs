@@ -4,7 +4,7 @@
 //! Users paste what they have: a write body, or the JSON that `vault read -format=json`
 //! printed (fields under `"data"`). Both are accepted (`spec/vault-azure-login.md` §2).
 
-use serde_json::{Map, Value};
+use crate::json::{Json, JsonObject, View};
 
 /// A field that could not be read, named so the caller can point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,9 +39,9 @@ impl std::fmt::Display for FieldError {
 /// Returns the object holding the fields: the `data` member of `vault read -format=json`
 /// output (recognised by `data` being an object next to Vault's response members, or being
 /// the only member), else the object itself.
-pub fn unwrap_vault_read(v: &Value) -> Option<&Map<String, Value>> {
+pub fn unwrap_vault_read<J: Json>(v: &J) -> Option<&J::Object> {
     let obj = v.as_object()?;
-    if let Some(Value::Object(data)) = obj.get("data") {
+    if let Some(data) = obj.get("data").and_then(Json::as_object) {
         let wrapper_keys = [
             "request_id",
             "lease_id",
@@ -52,7 +52,7 @@ pub fn unwrap_vault_read(v: &Value) -> Option<&Map<String, Value>> {
             "wrap_info",
             "auth",
         ];
-        if obj.len() == 1 || obj.keys().any(|k| wrapper_keys.contains(&k.as_str())) {
+        if obj.len() == 1 || obj.keys().any(|k| wrapper_keys.contains(&k)) {
             return Some(data);
         }
     }
@@ -61,7 +61,7 @@ pub fn unwrap_vault_read(v: &Value) -> Option<&Map<String, Value>> {
 
 /// Vault's `TypeCommaStringSlice`: a JSON array (items turned into strings) or a
 /// comma-separated string; items trimmed, empty items dropped. `null` is an empty list.
-pub fn string_list(field: &str, v: &Value) -> Result<Vec<String>, FieldError> {
+pub fn string_list<J: Json>(field: &str, v: &J) -> Result<Vec<String>, FieldError> {
     // Items are trimmed and empty ones dropped; each kept item is copied once, trimmed.
     fn keep(out: &mut Vec<String>, item: &str) {
         let item = item.trim();
@@ -70,17 +70,17 @@ pub fn string_list(field: &str, v: &Value) -> Result<Vec<String>, FieldError> {
         }
     }
     let mut out = Vec::new();
-    match v {
-        Value::Null => {}
-        Value::String(s) => s.split(',').for_each(|item| keep(&mut out, item)),
-        Value::Array(items) => {
+    match v.view() {
+        View::Null => {}
+        View::String(s) => s.split(',').for_each(|item| keep(&mut out, item)),
+        View::Array(items) => {
             out.reserve(items.len());
             for item in items {
-                match item {
-                    Value::String(s) => keep(&mut out, s),
-                    Value::Number(n) => keep(&mut out, &n.to_string()),
-                    Value::Bool(b) => keep(&mut out, if *b { "true" } else { "false" }),
-                    Value::Null => {}
+                match item.view() {
+                    View::String(s) => keep(&mut out, s),
+                    View::Number(n) => keep(&mut out, &n.to_string()),
+                    View::Bool(b) => keep(&mut out, if b { "true" } else { "false" }),
+                    View::Null => {}
                     _ => {
                         return Err(FieldError::new(
                             field,
@@ -90,7 +90,7 @@ pub fn string_list(field: &str, v: &Value) -> Result<Vec<String>, FieldError> {
                 }
             }
         }
-        Value::Number(n) => keep(&mut out, &n.to_string()),
+        View::Number(n) => keep(&mut out, &n.to_string()),
         _ => {
             return Err(FieldError::new(
                 field,
@@ -102,12 +102,12 @@ pub fn string_list(field: &str, v: &Value) -> Result<Vec<String>, FieldError> {
 }
 
 /// Vault's `TypeString`: strings as they are, numbers and booleans as text, `null` empty.
-pub fn string(field: &str, v: &Value) -> Result<String, FieldError> {
-    match v {
-        Value::Null => Ok(String::new()),
-        Value::String(s) => Ok(s.clone()),
-        Value::Number(n) => Ok(n.to_string()),
-        Value::Bool(b) => Ok(b.to_string()),
+pub fn string<J: Json>(field: &str, v: &J) -> Result<String, FieldError> {
+    match v.view() {
+        View::Null => Ok(String::new()),
+        View::String(s) => Ok(s.to_string()),
+        View::Number(n) => Ok(n.to_string()),
+        View::Bool(b) => Ok(b.to_string()),
         _ => Err(FieldError::new(field, "expected a string")),
     }
 }
@@ -115,19 +115,19 @@ pub fn string(field: &str, v: &Value) -> Result<String, FieldError> {
 /// Vault's `TypeDurationSecond`: integer seconds, or a string of seconds (`"90"`) or of a Go
 /// duration (`"30m"`, `"1h30m"`, `"1.5h"`), also with `d` for days. Fractions of a second
 /// are truncated, as Vault does.
-pub fn duration(field: &str, v: &Value) -> Result<i64, FieldError> {
+pub fn duration<J: Json>(field: &str, v: &J) -> Result<i64, FieldError> {
     let bad = || {
         FieldError::new(
             field,
             format!(
                 "cannot parse {} as a duration (use seconds or a value such as \"30m\", \"1h30m\")",
-                v
+                v.to_value()
             ),
         )
     };
-    match v {
-        Value::Null => Ok(0),
-        Value::Number(n) => {
+    match v.view() {
+        View::Null => Ok(0),
+        View::Number(n) => {
             if let Some(i) = n.as_i64() {
                 Ok(i)
             } else if let Some(f) = n.as_f64() {
@@ -140,7 +140,7 @@ pub fn duration(field: &str, v: &Value) -> Result<i64, FieldError> {
                 Err(bad())
             }
         }
-        Value::String(s) => parse_duration_str(s.trim()).ok_or_else(bad),
+        View::String(s) => parse_duration_str(s.trim()).ok_or_else(bad),
         _ => Err(bad()),
     }
 }
@@ -214,10 +214,10 @@ pub fn parse_duration_str(s: &str) -> Option<i64> {
 }
 
 /// Vault's `TypeInt`.
-pub fn int(field: &str, v: &Value) -> Result<i64, FieldError> {
-    match v {
-        Value::Null => Ok(0),
-        Value::Number(n) => n
+pub fn int<J: Json>(field: &str, v: &J) -> Result<i64, FieldError> {
+    match v.view() {
+        View::Null => Ok(0),
+        View::Number(n) => n
             .as_i64()
             .or_else(|| {
                 n.as_f64()
@@ -225,8 +225,8 @@ pub fn int(field: &str, v: &Value) -> Result<i64, FieldError> {
                     .map(|f| f as i64)
             })
             .ok_or_else(|| FieldError::new(field, "expected an integer")),
-        Value::String(s) if s.trim().is_empty() => Ok(0),
-        Value::String(s) => s
+        View::String(s) if s.trim().is_empty() => Ok(0),
+        View::String(s) => s
             .trim()
             .parse()
             .map_err(|_| FieldError::new(field, format!("cannot parse {} as an integer", s))),
@@ -235,12 +235,12 @@ pub fn int(field: &str, v: &Value) -> Result<i64, FieldError> {
 }
 
 /// Vault's `TypeBool`: JSON booleans, and the strings Go's `strconv.ParseBool` accepts.
-pub fn boolean(field: &str, v: &Value) -> Result<bool, FieldError> {
-    match v {
-        Value::Null => Ok(false),
-        Value::Bool(b) => Ok(*b),
-        Value::Number(n) => Ok(n.as_f64().is_some_and(|f| f != 0.0)),
-        Value::String(s) => match s.trim() {
+pub fn boolean<J: Json>(field: &str, v: &J) -> Result<bool, FieldError> {
+    match v.view() {
+        View::Null => Ok(false),
+        View::Bool(b) => Ok(b),
+        View::Number(n) => Ok(n.as_f64().is_some_and(|f| f != 0.0)),
+        View::String(s) => match s.trim() {
             "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
             "0" | "f" | "F" | "false" | "FALSE" | "False" | "" => Ok(false),
             _ => Err(FieldError::new(

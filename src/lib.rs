@@ -39,6 +39,7 @@ pub mod flow;
 pub mod gate;
 pub mod gateway;
 pub mod gocompat;
+pub mod json;
 pub mod keys;
 pub mod login;
 pub mod paste;

@@ -4,8 +4,8 @@
 //! with Vault's regular expressions, reproduced here by hand (Go's `regexp` semantics;
 //! `\pL` and `\pN` are Unicode general categories).
 
+use crate::json::{Json, JsonObject};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::fields::{self, FieldError};
 
@@ -23,12 +23,13 @@ pub struct LoginRequest {
 
 impl LoginRequest {
     /// Reads the login body. Members that are not strings are input errors naming the field.
-    pub fn from_json(v: &Value) -> Result<LoginRequest, FieldError> {
+    /// Reads the login request's fields (a `serde_json::Value`, or any [`Json`] tree).
+    pub fn from_json<J: Json>(v: &J) -> Result<LoginRequest, FieldError> {
+        let null = J::null();
         let obj = fields::unwrap_vault_read(v)
             .ok_or_else(|| FieldError::new("login", "expected a JSON object"))?;
-        let get = |k: &str| {
-            fields::string(k, obj.get(k).unwrap_or(&Value::Null)).map_err(|e| e.under("login"))
-        };
+        let get =
+            |k: &str| fields::string(k, obj.get(k).unwrap_or(&null)).map_err(|e| e.under("login"));
         Ok(LoginRequest {
             role: get("role")?,
             jwt: get("jwt")?,

@@ -5,8 +5,8 @@
 //! wrapper. [`Role::write_error`] gives the message `vault write` would answer (status 400)
 //! for a role Vault refuses to store.
 
+use crate::json::{Json, JsonObject};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::fields::{self, FieldError};
 
@@ -88,16 +88,20 @@ const READ_ONLY: &[&str] = &["name", "bound_resource_group", "bound_subscription
 impl Role {
     /// Reads a role from its write body or from `vault read -format=json` output.
     /// `fallback_name` is used when the document carries no `name`.
-    pub fn from_json(v: &Value, fallback_name: &str) -> Result<Role, FieldError> {
+    /// (A `serde_json::Value`, or any [`Json`] tree.)
+    pub fn from_json<J: Json>(v: &J, fallback_name: &str) -> Result<Role, FieldError> {
+        let null = J::null();
         let obj = fields::unwrap_vault_read(v)
             .ok_or_else(|| FieldError::new("role", "expected a JSON object"))?;
-        let get = |k: &str| obj.get(k).unwrap_or(&Value::Null);
+        let get = |k: &str| obj.get(k).unwrap_or(&null);
         let has = |k: &str| obj.get(k).is_some_and(|v| !v.is_null());
         let list = |k: &str| fields::string_list(k, get(k)).map_err(|e| e.under("role"));
         let dur = |k: &str| fields::duration(k, get(k)).map_err(|e| e.under("role"));
 
         let name = match obj.get("name") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_lowercase(),
+            Some(n) if n.as_str().is_some_and(|s| !s.trim().is_empty()) => {
+                n.as_str().unwrap_or_default().trim().to_lowercase()
+            }
             _ => fallback_name.trim().to_lowercase(),
         };
 
@@ -152,13 +156,12 @@ impl Role {
                 let mut u: Vec<String> = obj
                     .keys()
                     .filter(|k| {
-                        let k = k.as_str();
-                        !BINDINGS.contains(&k)
-                            && !TOKEN_FIELDS.contains(&k)
-                            && !LEGACY.contains(&k)
-                            && !READ_ONLY.contains(&k)
+                        !BINDINGS.contains(k)
+                            && !TOKEN_FIELDS.contains(k)
+                            && !LEGACY.contains(k)
+                            && !READ_ONLY.contains(k)
                     })
-                    .cloned()
+                    .map(str::to_string)
                     .collect();
                 u.sort();
                 u
@@ -275,7 +278,7 @@ pub fn eq_fold(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn write_error(v: Value) -> Option<String> {
         Role::from_json(&v, "r")

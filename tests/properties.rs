@@ -17,6 +17,108 @@ fn decide(input: &Value) -> (bool, u16, Option<String>) {
     (out.allowed, out.status, out.error)
 }
 
+/// `evaluate_json` (the input read in place) and `evaluate` of the same document parsed
+/// into a `serde_json::Value`: the output as JSON text, or the input error.
+fn both_ways(text: &str) -> (Result<String, String>, Result<String, String>) {
+    let show = |r: Result<aadauth::Output, aadauth::InputError>| {
+        r.map(|o| serde_json::to_string(&o).unwrap_or_default())
+            .map_err(|e| e.to_string())
+    };
+    let in_place = show(aadauth::evaluate_json(text.as_bytes()));
+    let tree = match aadauth::contract::parse_input(text.as_bytes()) {
+        Ok(v) => show(aadauth::evaluate(&v)),
+        Err(e) => Err(e.to_string()),
+    };
+    (in_place, tree)
+}
+
+/// Reading the input in place decides exactly as reading it into a `Value` does, on every
+/// test vector (as written, and compacted), and with the key set loaded apart.
+#[test]
+fn reading_the_input_in_place_equals_reading_a_value_tree() {
+    let dir = format!("{}/tests/vectors", env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("vectors") {
+        let path = entry.expect("entry").path();
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("vector")).expect("json");
+        let input = &doc["input"];
+        for text in [
+            serde_json::to_string_pretty(input).expect("text"),
+            serde_json::to_string(input).expect("text"),
+        ] {
+            let (a, b) = both_ways(&text);
+            assert_eq!(a, b, "{}", path.display());
+        }
+        // With the key set loaded once (only inputs whose keys parse).
+        let mut rest = input.clone();
+        let keys = rest.as_object_mut().and_then(|o| o.remove("keys"));
+        if let Some(Ok(set)) = keys.as_ref().map(aadauth::KeySet::from_jwks) {
+            let text = serde_json::to_vec(&rest).expect("text");
+            let loaded = aadauth::evaluate_json_with_keys(&text, &set)
+                .map(|o| serde_json::to_string(&o).unwrap_or_default());
+            let mut tree = aadauth::EvaluateInput::from_json(&rest).expect("parsed input");
+            tree.keys = Ok(set);
+            let tree = serde_json::to_string(&tree.evaluate()).unwrap_or_default();
+            assert_eq!(loaded, Ok(tree), "{} (keys loaded)", path.display());
+        }
+        seen += 1;
+    }
+    assert!(seen >= 90, "only {seen} vectors");
+}
+
+/// What a `Value` tree hides and text shows: repeated members (the last wins), escaped
+/// keys and strings, the `vault read` wrapper, members in any order, bad JSON.
+#[test]
+fn reading_in_place_handles_what_only_text_can_say() {
+    let input = vector("allowed_vm_system_assigned");
+    let base = serde_json::to_string(&input).expect("text");
+    let body = base.trim_start_matches('{');
+    let open = base.trim_end_matches('}');
+    let mut wrapped = input.clone();
+    wrapped["role"] = serde_json::json!({"request_id": "r", "data": input["role"].clone()});
+    let cases = [
+        // A repeated `now`: the last one decides (first or last in the document).
+        format!("{{\"now\":1,{body}"),
+        format!("{open},\"now\":4000000000}}"),
+        // An escaped key is the same key.
+        base.replacen("\"now\"", "\"n\\u006fw\"", 1),
+        // Escapes in values.
+        base.replacen("\"web\"", "\"w\\u0065b\"", 1),
+        // A repeated role, the first one refusing everything, then the last.
+        format!("{{\"role\":{{\"bound_locations\":[\"nowhere\"]}},{body}"),
+        format!("{open},\"role\":{{\"bound_locations\":[\"nowhere\"]}}}}"),
+        // The `vault read -format=json` wrapper, and a repeated `data` in it.
+        serde_json::to_string(&wrapped).expect("text"),
+        base.replacen(
+            "\"config\":",
+            "\"config\":{\"request_id\":\"r\",\"data\":{\"tenant_id\":\"x\"},\"data\":",
+            1,
+        )
+        .replacen("},\"login\"", "}},\"login\"", 1),
+        // Unknown members, nulls, a fractional duration.
+        base.replacen("\"now\":", "\"zzz\":null,\"profile\":null,\"now\":", 1),
+        base.replacen("\"token_ttl\":\"1h\"", "\"token_ttl\":3600.9", 1),
+        // Not JSON, not an object, trailing garbage, deep nesting, a lone surrogate.
+        "{\"now\":".to_string(),
+        "[1,2]".to_string(),
+        format!("{base} x"),
+        format!("{}1{}", "[".repeat(130), "]".repeat(130)),
+        "\"\\ud800\"".to_string(),
+    ];
+    // The cases are what they say: each text parses (or fails) as intended.
+    assert!(
+        serde_json::from_str::<Value>(&cases[7]).is_ok(),
+        "{}",
+        cases[7]
+    );
+    assert_ne!(both_ways(&cases[0]).0, both_ways(&cases[1]).0);
+    for text in cases {
+        let (a, b) = both_ways(&text);
+        assert_eq!(a, b, "{text}");
+    }
+}
+
 /// Randomly flips the case of each ASCII letter, driven by `mask`.
 fn recase(s: &str, mask: u64) -> String {
     s.chars()
@@ -93,7 +195,12 @@ proptest! {
             }
             let a = aadauth::evaluate(&input).map(|o| serde_json::to_string(&o).unwrap_or_default());
             let b = aadauth::evaluate(&input).map(|o| serde_json::to_string(&o).unwrap_or_default());
-            prop_assert_eq!(a, b);
+            prop_assert_eq!(&a, &b);
+            // Read in place from its text, the input decides as its `Value` read from the
+            // same text (not as `input`: serde_json's default float parsing does not always
+            // give back the float it printed).
+            let (in_place, tree) = both_ways(&serde_json::to_string(&input).unwrap_or_default());
+            prop_assert_eq!(in_place, tree);
         }
     }
 
