@@ -4,7 +4,8 @@
 //!
 //! 1. `role.bound_cidrs` (the caller's address; never cached, it is per request);
 //! 2. the token, from the cache when it was verified before and its `exp` (plus the clock
-//!    skew) has not passed — a repeated token costs its SHA-256 and a lookup — otherwise
+//!    skew) has not passed — a repeated token costs its SHA-256 (or, for one of the last 16
+//!    tokens, a byte comparison: [`crate::cache::RecentKeys`]) and a lookup — otherwise
 //!    [`gateway::Verifier::verify`] (claims, then the RS256 signature), remembered on
 //!    success;
 //! 3. [`gateway::authorize`]: the role's bindings, on every request (roles can change
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::cache::{CacheKey, Lookup, TokenCache};
+use crate::cache::{CacheKey, Lookup, RecentKeys, TokenCache};
 use crate::gateway::{self, GatewayClaims, Verifier};
 use crate::keys::KeySet;
 use crate::role::Role;
@@ -112,6 +113,7 @@ pub struct Gate {
     keys: KeySet,
     cache: TokenCache<Arc<GatewayClaims>>,
     wanted: Vec<String>,
+    recent: RecentKeys,
 }
 
 impl Gate {
@@ -129,6 +131,7 @@ impl Gate {
             keys,
             cache: TokenCache::new(cache_capacity, skew),
             wanted,
+            recent: RecentKeys::default(),
         }
     }
 
@@ -159,11 +162,18 @@ impl Gate {
         role: &Role,
         remote_addr: Option<&str>,
     ) -> GateDecision {
-        let key = CacheKey::of(token);
+        let key = self.key_of(token);
         if let Some(d) = self.check_cached(&key, now, role, remote_addr) {
             return d;
         }
         self.verify_and_remember(token, key, now, role)
+    }
+
+    /// The [`CacheKey`] of `token` (its SHA-256), from memory when it is one of the last
+    /// 16 tokens this gate was asked about ([`RecentKeys`]): for hosts that call
+    /// [`Gate::check_cached`] themselves.
+    pub fn key_of(&mut self, token: &str) -> CacheKey {
+        self.recent.key_of(token)
     }
 
     /// The decision for a token known by its [`CacheKey`] alone (the SHA-256 of the token,

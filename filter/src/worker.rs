@@ -10,7 +10,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use aadauth::cache::CacheKey;
 use aadauth::gateway::GatewayClaims;
 use aadauth::{Gate, GateDecision, KeySet};
 use proxy_wasm::hostcalls;
@@ -499,7 +498,6 @@ impl Worker {
                 format!("no role named {}", p.role),
             ));
         };
-        let key = CacheKey::of(&p.token);
         let Some(gate) = self.gate.as_mut() else {
             return Verdict::Deny(Denied::new(
                 DenyKind::Config,
@@ -507,6 +505,7 @@ impl Worker {
                 "the filter has no valid configuration",
             ));
         };
+        let key = gate.key_of(&p.token);
         // Bound CIDRs, then the cache (exp re-checked), then the role: a hit ends here.
         if let Some(d) = gate.check_cached(&key, now_s, role, p.remote.as_deref()) {
             if d.cached {
