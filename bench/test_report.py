@@ -39,7 +39,7 @@ def verdict(targets, prefix):
 
 class TargetVerdicts(unittest.TestCase):
     def test_pass_when_both_statistics_meet_the_limit(self):
-        t = verdict(report.evaluate_targets(results(native_evaluate_loaded_keys=row([38.0, 39.0, 40.0]))), "native cold")
+        t = verdict(report.evaluate_targets(results(native_evaluate_loaded_keys=row([38.0, 39.0, 40.0]))), "native cold evaluate (system")
         self.assertEqual(t["result"], "PASS")
         self.assertNotIn("disagree", t["detail"])
 
@@ -47,15 +47,23 @@ class TargetVerdicts(unittest.TestCase):
         # crypto.verify ran in slow periods (40 µs in two rounds of three), the row in fast ones:
         # the pooled ratio is 55/40 = 1.38×, the best rounds' 55/27 = 2.04×.
         r = results(node_crypto_verify=row([40.0, 41.0, 27.0]), native_evaluate_loaded_keys=row([55.0, 55.5, 56.0]))
-        t = verdict(report.evaluate_targets(r), "native cold")
+        t = verdict(report.evaluate_targets(r), "native cold evaluate (system")
         self.assertEqual(t["result"], "FAIL")
         self.assertIn("disagree (met by pooled medians, missed by best rounds)", t["detail"])
 
     def test_fail_when_only_the_best_rounds_meet_it(self):
         r = results(native_evaluate_loaded_keys=row([39.0, 60.0, 61.0]))
-        t = verdict(report.evaluate_targets(r), "native cold")
+        t = verdict(report.evaluate_targets(r), "native cold evaluate (system")
         self.assertEqual(t["result"], "FAIL")
         self.assertIn("disagree (missed by pooled medians, met by best rounds)", t["detail"])
+
+    def test_each_allocator_is_judged_on_its_own_row(self):
+        r = results(native_evaluate_loaded_keys=row([44.0, 45.0, 46.0]),
+                    native_evaluate_loaded_keys_mimalloc=row([36.0, 36.5, 37.0]))
+        targets = report.evaluate_targets(r)
+        self.assertEqual(verdict(targets, "native cold evaluate (system")["result"], "FAIL")
+        self.assertEqual(verdict(targets, "native cold evaluate (mimalloc")["result"], "PASS")
+        self.assertIn("36.5 µs", verdict(targets, "native cold evaluate (mimalloc")["detail"])
 
     def test_wasm_limit_is_three_times(self):
         ok = verdict(report.evaluate_targets(results(wasm_verifier_evaluate=row([80.0, 80.5, 81.0]))), "wasm cold evaluate in Node ≤ 3×")
@@ -75,7 +83,8 @@ class TargetVerdicts(unittest.TestCase):
 
     def test_not_measured_is_not_applicable(self):
         targets = report.evaluate_targets(results())
-        self.assertEqual(verdict(targets, "native cold")["result"], "N/A")
+        self.assertEqual(verdict(targets, "native cold evaluate (system")["result"], "N/A")
+        self.assertEqual(verdict(targets, "native cold evaluate (mimalloc")["result"], "N/A")
         self.assertEqual(verdict(targets, "cached token, filter")["result"], "N/A")
         self.assertEqual(verdict(report.evaluate_targets({}), "wasm cold evaluate in Node faster")["result"], "N/A")
 

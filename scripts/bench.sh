@@ -11,7 +11,9 @@
 #
 # Suites (bench/README.md says what each row measures):
 #   native   bench/native (aadauth core in-process: evaluate_json cold, LoginFlow warm,
-#            signature only, gateway new/cached token, cache memory)
+#            signature only, gateway new/cached token, cache memory); built a second time
+#            with the `aadauth` binary's allocator (mimalloc) for the rows that allocate
+#            much (`…_mimalloc`)
 #   node     bench/node (wasm evaluate from pkg/, jose jwtVerify, crypto.verify)
 #   python   bench/python (PyJWT jwt.decode, cryptography verify)
 #   filter   the filter's own bench (cargo run --release -p aadauth-filter --example bench)
@@ -92,6 +94,8 @@ started=$(date +%s)
 # Builds and installs (each one idempotent and quick when already done).
 
 NATIVE_BIN="target/bench-native/release/aadauth-bench-native"
+NATIVE_MI_BIN="target/bench-native-mimalloc/release/aadauth-bench-native"
+NATIVE_MI=1
 FILTER_BIN="target/release/examples/bench"
 
 if ! skipped native; then
@@ -122,6 +126,17 @@ if ! skipped native; then
   fi
   if ! skipped native && [ ! -x "$NATIVE_BIN" ]; then
     skip native "$NATIVE_BIN is not built (run without --no-build)"
+  fi
+  if ! skipped native && [ "$BUILD" = 1 ]; then
+    log "building bench/native with mimalloc (--features mimalloc)"
+    if ! timeout "$BUILD_TIMEOUT" cargo build --quiet --release --features mimalloc \
+        --manifest-path bench/native/Cargo.toml --target-dir target/bench-native-mimalloc >&2; then
+      note "bench/native did not build with --features mimalloc: no mimalloc rows"
+      rm -f "$NATIVE_MI_BIN"
+    fi
+  fi
+  if skipped native || [ ! -x "$NATIVE_MI_BIN" ]; then
+    NATIVE_MI=0
   fi
 fi
 
@@ -213,6 +228,13 @@ for round in $(seq 1 "$ROUNDS"); do
     else
       note "native round $round failed: $(tail -n 1 "$RAW/native-$round.err")"
       rm -f "$RAW/native-$round.json"
+    fi
+    if [ "$NATIVE_MI" = 1 ]; then
+      if ! timeout "$SUITE_TIMEOUT" "$NATIVE_MI_BIN" --vector "$VECTOR" --iterations "$ITERATIONS" \
+          > "$RAW/native_mimalloc-$round.json" 2> "$RAW/native_mimalloc-$round.err"; then
+        note "native (mimalloc) round $round failed: $(tail -n 1 "$RAW/native_mimalloc-$round.err")"
+        rm -f "$RAW/native_mimalloc-$round.json"
+      fi
     fi
   fi
   if ! skipped node; then

@@ -14,25 +14,37 @@
 //!   has verified before: `CacheKey::of` (SHA-256 of the token) + `TokenCache::get` +
 //!   `gateway::authorize`.
 //!
-//! With the `cache` feature it also reports the heap memory of `TokenCache` entries,
+//! With the `mimalloc` feature the allocator is the `aadauth` binary's (mimalloc) instead
+//! of the system's, and only the rows that allocate much are timed, as
+//! `native_evaluate_cold_mimalloc`, `native_evaluate_loaded_keys_mimalloc` and
+//! `native_login_flow_warm_mimalloc`; nothing else changes.
+//!
+//! With the `cache` feature (and not `mimalloc`) it also reports the heap memory of `TokenCache` entries,
 //! measured with a counting global allocator: 10,000 distinct verified entries inserted.
 //!
 //! ```text
 //! aadauth-bench-native [--vector FILE] [--iterations N] [--fast-iterations N]
 //! ```
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde_json::{json, Value};
 
+// The allocator underneath `Counting`: the system's, or mimalloc with `--features mimalloc`.
+#[cfg(feature = "mimalloc")]
+use mimalloc::MiMalloc as Inner;
+#[cfg(not(feature = "mimalloc"))]
+use std::alloc::System as Inner;
+
 /// Counts live heap bytes (as requested, without the allocator's own overhead) and their
 /// peak, while `COUNTING` is on: only around the memory measurement. The timed rows run
 /// with it off, as plain `System` plus one relaxed load, because the counters' atomic
 /// read-modify-writes (three per allocation) would otherwise be timed as part of every
-/// allocation the core makes, a cost no real caller pays.
+/// allocation the core makes, a cost no real caller pays. Everything is forwarded to
+/// [`Inner`].
 struct Counting;
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
@@ -45,11 +57,11 @@ fn grow(n: usize) {
     PEAK.fetch_max(live, Ordering::Relaxed);
 }
 
-// SAFETY: every call is forwarded to `System` with the same arguments; the counters have no
+// SAFETY: every call is forwarded to `Inner` with the same arguments; the counters have no
 // effect on the memory handed out.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
+        let p = Inner.alloc(layout);
         if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
             grow(layout.size());
@@ -58,7 +70,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
+        let p = Inner.alloc_zeroed(layout);
         if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
             grow(layout.size());
@@ -67,14 +79,14 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
+        Inner.dealloc(ptr, layout);
         if COUNTING.load(Ordering::Relaxed) {
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
+        let p = Inner.realloc(ptr, layout, new_size);
         if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
             if new_size >= layout.size() {
@@ -203,6 +215,26 @@ fn stats(samples: Vec<f64>) -> Value {
     })
 }
 
+/// The id and label of a row timed again with mimalloc; the other rows are not.
+#[cfg(feature = "mimalloc")]
+fn mimalloc_id(id: &str) -> Option<(&'static str, &'static str)> {
+    Some(match id {
+        "native_evaluate_cold" => (
+            "native_evaluate_cold_mimalloc",
+            "native evaluate_json (cold), mimalloc",
+        ),
+        "native_evaluate_loaded_keys" => (
+            "native_evaluate_loaded_keys_mimalloc",
+            "native evaluate_json, key set loaded once, mimalloc",
+        ),
+        "native_login_flow_warm" => (
+            "native_login_flow_warm_mimalloc",
+            "native LoginFlow (prepared KeySet), mimalloc",
+        ),
+        _ => return None,
+    })
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("aadauth-bench-native: {e}");
@@ -275,7 +307,7 @@ fn run() -> Result<(), String> {
         other => return Err(format!("evaluate_json_with_keys refused: {other:?}")),
     }
 
-    #[cfg(feature = "cache")]
+    #[cfg(all(feature = "cache", not(feature = "mimalloc")))]
     let mut gateway = gateway::Gateway::new(&input, &jwt, &keys)?;
     #[allow(unused_mut)]
     let mut cases = vec![
@@ -317,14 +349,31 @@ fn run() -> Result<(), String> {
             }),
         },
     ];
-    #[cfg(feature = "cache")]
+    #[cfg(all(feature = "cache", not(feature = "mimalloc")))]
     cases.extend(gateway.cases(&jwt, &keys, &o));
+    #[cfg(feature = "mimalloc")]
+    cases.retain_mut(|c| match mimalloc_id(c.id) {
+        Some((id, label)) => {
+            c.id = id;
+            c.label = label;
+            true
+        }
+        None => false,
+    });
     let rows = measure(cases);
 
     let mut notes: Vec<String> = Vec::new();
-    #[cfg(feature = "cache")]
+    #[cfg(all(feature = "cache", not(feature = "mimalloc")))]
     let memory = gateway.memory(&jwt, &mut notes)?;
-    #[cfg(not(feature = "cache"))]
+    #[cfg(feature = "mimalloc")]
+    let memory = {
+        notes.push(
+            "allocator: mimalloc (the aadauth binary's); only the rows that allocate much, no cache memory"
+                .to_string(),
+        );
+        Value::Null
+    };
+    #[cfg(not(any(feature = "cache", feature = "mimalloc")))]
     let memory = {
         notes.push(
             "built without the `cache` feature (no aadauth::cache): no cached-token row, no cache memory"
@@ -339,6 +388,7 @@ fn run() -> Result<(), String> {
         "vector": o.vector,
         "iterations": o.iterations,
         "fast_iterations": o.fast_iterations,
+        "allocator": if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" },
         "rows": rows,
         "memory": memory,
         "notes": notes,
@@ -351,7 +401,7 @@ fn run() -> Result<(), String> {
 }
 
 /// The gateway rows and the cache memory (`aadauth::gateway`, `aadauth::cache`).
-#[cfg(feature = "cache")]
+#[cfg(all(feature = "cache", not(feature = "mimalloc")))]
 mod gateway {
     use std::hint::black_box;
     use std::sync::atomic::Ordering;
