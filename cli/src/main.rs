@@ -25,9 +25,9 @@ mod text;
 /// The allocator of the `aadauth` binary. An evaluation builds its explanation from some
 /// 250 small allocations (forty check details, the claims, the auth block), freed together;
 /// glibc's malloc keeps only 7 freed blocks per size class at hand and sends the rest down
-/// its slower paths. With mimalloc a new token's evaluation took 34.9 µs instead of 40.4 µs
-/// (−13%; the signature, 20 µs, is unchanged), measured by `scripts/bench.sh`, whose
-/// `native … (mimalloc)` rows are this configuration. The core does not choose: a program
+/// its slower paths. With mimalloc a new token's evaluation took 34.4 µs instead of 40.6 µs
+/// (−15%; the signature, 20 µs, is unchanged), measured by `scripts/bench.sh` (2026-12-01
+/// 12:25 UTC), whose `native … mimalloc` rows are this configuration. The core does not choose: a program
 /// embedding the crate keeps its own allocator.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
