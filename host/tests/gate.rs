@@ -181,3 +181,31 @@ fn concurrent_requests_share_the_first_key_fetch() {
     assert_eq!(s.count("/common/discovery/keys"), 1);
     assert_eq!(g.cached_tokens(), 1);
 }
+
+/// Not a check but the measurement behind `host/README.md`'s figure for a repeated token
+/// (speed lives in benchmarks, not in assertions):
+/// `cargo test --release -p aadauth-host --test gate -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: run it with --ignored --nocapture"]
+fn measure_a_repeated_token() {
+    let v = vector("allowed_vm_system_assigned");
+    let s = StandIn::for_vector(&v);
+    let c = case(&v);
+    let g = gate(&s, &v, 100);
+    assert!(g.check(&c.token, c.now, &c.role, None).allowed);
+    for round in 1..=5 {
+        let n = 200_000;
+        let t = std::time::Instant::now();
+        let mut cached = 0;
+        for _ in 0..n {
+            let d = std::hint::black_box(g.check(&c.token, c.now, &c.role, None));
+            cached += usize::from(d.allowed && d.cached);
+        }
+        let el = t.elapsed();
+        assert_eq!(cached, n, "every check after the first is a cache hit");
+        eprintln!(
+            "round {round}: {:.3} µs per check of a repeated token ({n} checks)",
+            el.as_secs_f64() * 1e6 / n as f64
+        );
+    }
+}
