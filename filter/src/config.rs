@@ -536,6 +536,18 @@ impl FilterConfig {
         })
     }
 
+    /// Whether a rule matches on the request's host: if none does, [`FilterConfig::rule_for`]
+    /// needs no `:authority`.
+    pub fn rules_match_hosts(&self) -> bool {
+        self.rules.iter().any(|r| r.host.is_some())
+    }
+
+    /// Whether a rule matches on the request's method: if none does,
+    /// [`FilterConfig::rule_for`] needs no `:method`.
+    pub fn rules_match_methods(&self) -> bool {
+        self.rules.iter().any(|r| r.method.is_some())
+    }
+
     /// The first rule matching the request, if any.
     pub fn rule_for(&self, path: &str, authority: &str, method: &str) -> Option<&Rule> {
         self.rules

@@ -163,19 +163,30 @@ pub(crate) struct Pending {
     token_header: String,
     role: String,
     remote: Option<String>,
-    /// `:path` and `:authority`, for the realm of a refusal only: an admitted request does
-    /// not build it, nor fetch `:scheme`.
+    /// `:path`, and `:authority` when a rule needed it, for the realm of a refusal only: an
+    /// admitted request does not build it, nor fetch `:scheme` (or `:authority`).
     path: String,
-    authority: String,
+    authority: Option<String>,
 }
 
 impl Pending {
     /// The `WWW-Authenticate` realm; call with this request's context effective (the
-    /// scheme is read then).
+    /// scheme, and the authority if no rule read it, are read then).
     fn realm(&self) -> String {
         let scheme = request_header(":scheme").unwrap_or_default();
-        request::realm(&scheme, &self.authority, &self.path)
+        let authority = match &self.authority {
+            Some(a) => a.clone(),
+            None => authority(),
+        };
+        request::realm(&scheme, &authority, &self.path)
     }
+}
+
+/// The request's `:authority` (or `host`), `""` without either.
+fn authority() -> String {
+    request_header(":authority")
+        .or_else(|| request_header("host"))
+        .unwrap_or_default()
 }
 
 struct Waiting {
@@ -853,13 +864,17 @@ impl HttpContext for Http {
         // Claim headers come from the filter only: what the client sent is dropped here
         // for a request passed through, and replaced or removed by `carry_out` (every
         // claim header, set or removed) for an admitted one; a refused one goes nowhere.
+        // `:authority` and `:method` only when a rule matches on them: each header read is a
+        // host call that copies the value into the module (two of a cached request's ~17).
         let path = request_header(":path").unwrap_or_default();
-        let authority = request_header(":authority")
-            .or_else(|| request_header("host"))
-            .unwrap_or_default();
-        let method = request_header(":method").unwrap_or_default();
+        let authority = cfg.rules_match_hosts().then(authority);
+        let method = if cfg.rules_match_methods() {
+            request_header(":method").unwrap_or_default()
+        } else {
+            String::new()
+        };
         let role = match cfg
-            .rule_for(&path, &authority, &method)
+            .rule_for(&path, authority.as_deref().unwrap_or(""), &method)
             .map(|r| &r.requirement)
         {
             None | Some(Requirement::AllowUnauthenticated) => {
@@ -876,6 +891,7 @@ impl HttpContext for Http {
         else {
             let d = Denied::new(DenyKind::MissingToken, "request.jwt", "token is missing");
             let scheme = request_header(":scheme").unwrap_or_default();
+            let authority = authority.unwrap_or_else(self::authority);
             w.send_denied(&cfg, &d, &request::realm(&scheme, &authority, &path));
             return Action::Pause;
         };

@@ -321,6 +321,42 @@ fn unauthenticated_rules_and_unmatched_paths_pass() {
     assert_eq!(metric(&h, "passthrough"), 3);
 }
 
+/// A rule with `host` sees `:authority` (or `host`, with or without a port); the realm of a
+/// refusal names the authority whether or not a rule read it.
+#[test]
+fn rules_match_on_host_and_the_realm_names_it() {
+    let mut c = local_config();
+    c["rules"] = json!([
+        {"match": {"prefix": "/", "host": "open.example"}, "allow_unauthenticated": true},
+        {"match": {"prefix": "/"}, "role": "web"}
+    ]);
+    let mut h = host(&c);
+    for headers in [
+        [(":authority", "open.example"), (":path", "/x")],
+        [(":authority", "OPEN.example:8443"), (":path", "/x")],
+        [("host", "open.example"), (":path", "/x")],
+    ] {
+        let req = h.request(&headers).unwrap();
+        assert_eq!(h.action(req), Some(Action::Continue), "{headers:?}");
+    }
+    let req = get(&mut h, "/x", None);
+    assert_eq!(response(&h, req).unwrap().status, 401);
+    assert_eq!(
+        www_authenticate(&h, req),
+        "Bearer realm=\"https://api.example/x\""
+    );
+    assert_eq!(metric(&h, "passthrough"), 3);
+    // No rule reads the host: the realm still names it.
+    let mut h = host(&local_config());
+    let req = h
+        .request(&[(":path", "/orders"), ("host", "api.example:8080")])
+        .unwrap();
+    assert_eq!(
+        www_authenticate(&h, req),
+        "Bearer realm=\"http://api.example:8080/orders\""
+    );
+}
+
 #[test]
 fn keys_fetched_at_start_then_requests_pass() {
     let mut h = host(&remote_config());
