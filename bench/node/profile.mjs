@@ -11,7 +11,7 @@
 // A phase's share is the fraction of samples with one of its functions on the stack
 // (inclusive). Shares are of the whole run, the JS glue and the timing loop included.
 import { Session } from 'node:inspector/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -27,6 +27,16 @@ if (!dir) {
 }
 const iterations = Number(opt('--iterations', 20000));
 const top = Number(opt('--top', 15));
+if (!(Number.isInteger(iterations) && iterations > 0 && Number.isInteger(top) && top >= 0)) {
+  console.error('profile: --iterations takes a positive whole number, --top a whole number');
+  process.exit(2);
+}
+for (const file of ['aadauth_wasm.js', 'aadauth_wasm_bg.wasm']) {
+  if (!existsSync(resolve(dir, file))) {
+    console.error(`profile: ${resolve(dir, file)} does not exist (scripts/profile-wasm.sh builds the package)`);
+    process.exit(2);
+  }
+}
 
 const pkg = await import(pathToFileURL(resolve(dir, 'aadauth_wasm.js')).href);
 await pkg.default({ module_or_path: readFileSync(resolve(dir, 'aadauth_wasm_bg.wasm')) });
