@@ -307,4 +307,44 @@ mod tests {
         assert!(KeySet::from_jwks(&json!({"keys": 1})).is_err());
         assert!(KeySet::from_jwks(&json!([])).is_err());
     }
+
+    /// A modulus spelled with non-zero unused bits in its last base64url character is the
+    /// same key, as Go's `RawURLEncoding` (go-jose, hence Vault) reads it: the token it
+    /// signed verifies. Changing a used bit instead makes it another key, which does not.
+    /// (Found by the `jwks` fuzz target, whose check compared key texts.)
+    #[test]
+    fn a_modulus_with_unused_bits_set_is_the_same_key() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/vectors/allowed_vm_system_assigned.json"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+                .unwrap_or_default();
+        let input = &doc["input"];
+        let jws = crate::token::parse_jws(input["login"]["jwt"].as_str().unwrap_or(""), &["RS256"])
+            .unwrap();
+        let verified = |n_of: &dyn Fn(&str) -> String| {
+            let mut keys = input["keys"].clone();
+            for k in keys["keys"].as_array_mut().unwrap() {
+                let n = n_of(k["n"].as_str().unwrap());
+                k["n"] = json!(n);
+            }
+            matches!(
+                KeySet::from_jwks(&keys).unwrap().verify(&jws),
+                Verification::Verified(_)
+            )
+        };
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        // 2048 bits in 342 characters: the last one carries 2 bits, its low 4 are unused.
+        let last = |n: &str, f: &dyn Fn(usize) -> usize| {
+            let (head, tail) = n.split_at(n.len() - 1);
+            let v = B64.iter().position(|&c| c == tail.as_bytes()[0]).unwrap();
+            format!("{head}{}", char::from(B64[f(v)]))
+        };
+        assert!(verified(&|n| n.to_string()));
+        assert!(verified(&|n| last(n, &|v| v | 0b0010)));
+        assert!(verified(&|n| last(n, &|v| v | 0b1111)));
+        assert!(!verified(&|n| last(n, &|v| v ^ 0b1_0000)));
+    }
 }
