@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
         input["gateway"] = v;
         let _ = aadauth::evaluate(&input);
     }
-    let genuine = base["login"]["jwt"].as_str().unwrap_or_default().to_string();
+    let genuine = base["login"]["jwt"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let token = String::from_utf8_lossy(data).into_owned();
     if let Some(mut gate) = gate_of(&base) {
         let role = aadauth::Role::from_json(&base["role"], "r").ok();
@@ -29,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
             let _ = gate.check(&genuine, now, &role, None);
             for _ in 0..2 {
                 let d = gate.check(&token, now, &role, None);
-                assert!(!d.allowed || token == genuine, "Gate admitted a forged token");
+                assert!(
+                    !d.allowed || token == genuine,
+                    "Gate admitted a forged token"
+                );
             }
         }
     }
@@ -37,7 +43,10 @@ fuzz_target!(|data: &[u8]| {
     input["login"]["jwt"] = Value::String(token.clone());
     if let Ok(out) = aadauth::evaluate(&input) {
         // Only the genuine token (signed by the demo key) may ever be allowed.
-        assert!(!out.allowed || token == genuine, "a forged token was allowed");
+        assert!(
+            !out.allowed || token == genuine,
+            "a forged token was allowed"
+        );
     }
 });
 

@@ -17,10 +17,14 @@ fuzz_target!(|data: &[u8]| {
     };
     let e = [3u64, 65_537, 17, 0x1_0001_0001][usize::from(data[1]) % 4];
     let body = &data[2..];
-    let mut n: Vec<u8> = (0..len).map(|i| body.get(i).copied().unwrap_or(i as u8 ^ 0x5a)).collect();
+    let mut n: Vec<u8> = (0..len)
+        .map(|i| body.get(i).copied().unwrap_or(i as u8 ^ 0x5a))
+        .collect();
     n[0] |= 0x80;
     n[len - 1] |= 1;
-    let s: Vec<u8> = (0..len).map(|i| body.get(len + i).copied().unwrap_or(0)).collect();
+    let s: Vec<u8> = (0..len)
+        .map(|i| body.get(len + i).copied().unwrap_or(0))
+        .collect();
     let Some(v) = aadauth::signature::RsaVerifier::new(&n, &e.to_be_bytes()) else {
         return;
     };
