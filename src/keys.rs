@@ -314,13 +314,10 @@ mod tests {
     /// (Found by the `jwks` fuzz target, whose check compared key texts.)
     #[test]
     fn a_modulus_with_unused_bits_set_is_the_same_key() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/vectors/allowed_vm_system_assigned.json"
-        );
-        let doc: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
-                .unwrap_or_default();
+        let doc: serde_json::Value = serde_json::from_str(include_str!(
+            "../tests/vectors/allowed_vm_system_assigned.json"
+        ))
+        .unwrap();
         let input = &doc["input"];
         let jws = crate::token::parse_jws(input["login"]["jwt"].as_str().unwrap_or(""), &["RS256"])
             .unwrap();
