@@ -57,6 +57,7 @@ ROWS = [
     ("pyjwt_decode", "peer", "PyJWT jwt.decode + cryptography (Python)"),
     ("node_crypto_verify", "floor", "Node crypto.verify RSA-SHA256 (OpenSSL floor)"),
     ("python_cryptography_verify", "floor", "Python cryptography RSA verify (OpenSSL)"),
+    ("js_json_parse_output", "floor", "JSON.parse of the evaluate output (the output object alone, no wasm)"),
 ]
 GROUP_COLOURS = {
     "aadauth native": "#1f6fb4",
@@ -265,7 +266,7 @@ def why_not(rid, meta, suites):
         return "%s did not run (see the notes)" % SUITE_OF["native_mimalloc"]
     if rid.startswith("native_gateway") and "native" not in skipped:
         return skipped.get("cache", "no aadauth::cache (src/cache.rs) in this build")
-    if rid.startswith("wasm_"):
+    if rid.startswith("wasm_") or rid == "js_json_parse_output":
         return skipped.get("node", skipped.get("wasm", "pkg/ is not built (scripts/build-wasm.sh)"))
     for suite in ("native", "python"):
         if rid.startswith(suite) or (suite == "python" and rid.startswith("pyjwt")):
@@ -323,7 +324,10 @@ def evaluate_targets(results):
                     "evaluate, key set loaded once:", one_shot)
 
     wv, wv1, wg = med("wasm_verifier_evaluate"), med("wasm_evaluate_json_text"), med("wasm_gateway_new_token")
+    parse = med("js_json_parse_output")
     extra = ""
+    if parse and floor:
+        extra += "; of which JSON.parse of the output alone %.1f µs = %.2f×" % (parse, parse / floor)
     if wv1 and floor:
         extra += "; one-shot evaluate(JSON text) %.1f µs = %.2f×" % (wv1, wv1 / floor)
     if wg and floor and jose:

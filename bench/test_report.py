@@ -73,6 +73,14 @@ class TargetVerdicts(unittest.TestCase):
         faster = verdict(report.evaluate_targets(results(wasm_verifier_evaluate=row([141.0, 142.0, 143.0]))), "wasm cold evaluate in Node faster than jose")
         self.assertEqual(faster["result"], "PASS")
 
+    def test_wasm_detail_gives_the_output_parse_floor(self):
+        r = results(wasm_verifier_evaluate=row([120.0, 121.0, 122.0]), js_json_parse_output=row([16.0, 16.2, 16.4]))
+        detail = verdict(report.evaluate_targets(r), "wasm cold evaluate in Node ≤ 3×")["detail"]
+        # Pooled crypto.verify 27.0 µs: 16.2 / 27.0 = 0.60×.
+        self.assertIn("JSON.parse of the output alone 16.2 µs = 0.60×", detail)
+        unmeasured = verdict(report.evaluate_targets(results(wasm_verifier_evaluate=row([120.0]))), "wasm cold evaluate in Node ≤ 3×")
+        self.assertNotIn("JSON.parse", unmeasured["detail"])
+
     def test_cached_needs_twenty_times_jose_on_both(self):
         r = results(native_gate_cached_token=row([11.0, 12.5, 12.6]))
         t = verdict(report.evaluate_targets(r), "cached token, native")

@@ -23,6 +23,9 @@
 //   node_crypto_verify       crypto.verify('RSA-SHA256', signingInput, keyObject, signature)
 //                            with a KeyObject created once: OpenSSL's RSA verification with
 //                            nothing around it, the floor every row is compared to.
+//   js_json_parse_output     JSON.parse of Verifier.evaluate's output document as JSON text
+//                            (no wasm): what building the contract's output object costs
+//                            in JavaScript by itself, a floor under every JS `evaluate`.
 //
 //   cd bench/node && npm install && node bench.mjs [--vector FILE] [--iterations N] [--json FILE] [--no-wasm]
 //
@@ -99,6 +102,7 @@ if (!cryptoVerify('RSA-SHA256', signingInput, keyObject, signature)) throw new E
 let verifier = null;
 let gatewayNew = null;
 let gatewayCached = null;
+let outputText = null;
 if (withWasm) {
   verifier = new Verifier(jwks);
   if (!verifier.evaluate(inputWithoutKeysText).allowed) throw new Error('Verifier.evaluate refused the token');
@@ -107,6 +111,7 @@ if (withWasm) {
     audiences: [input.config.resource],
     roles: { bench: { bound_service_principal_ids: [payload.oid] } },
   };
+  outputText = JSON.stringify(verifier.evaluate(inputWithoutKeysText));
   gatewayNew = new Gateway({ ...settings, cache_size: 0 }, jwks);
   gatewayCached = new Gateway(settings, jwks);
   const d = gatewayNew.check(token, input.now, 'bench');
@@ -181,6 +186,9 @@ const cases = [
   { id: 'wasm_gateway_cached_node_sha', label: 'wasm Gateway.checkCached (Node SHA-256)', wasm: true,
     what: "Node's SHA-256 of the token (crypto.hash) + Gateway.checkCached(digest): lookup, exp, role bindings",
     fn: () => check(gatewayCached.checkCached(sha256(token), input.now, 'bench')?.cached, 'Gateway.checkCached') },
+  { id: 'js_json_parse_output', label: 'JSON.parse of the evaluate output', wasm: true,
+    what: "JSON.parse of Verifier.evaluate's output as JSON text: the output object alone, no wasm",
+    fn: () => check(JSON.parse(outputText).allowed, 'JSON.parse') },
   { id: 'jose_jwt_verify', label: 'jose jwtVerify (createLocalJWKSet)', async: true,
     what: 'jose jwtVerify: RS256 via WebCrypto, iss, aud, exp/nbf at currentDate; local JWKS',
     fn: () => jwtVerify(token, keySet, joseOptions) },

@@ -3,13 +3,16 @@
 // evaluation by the wasm functions on their stacks.
 //
 //   scripts/profile-wasm.sh            (builds a module that keeps its function names)
-//   node bench/node/profile.mjs DIR [--iterations N] [--top N]
+//   node bench/node/profile.mjs DIR [--iterations N] [--top N] [--under RE] [--not-under RE]
 //
 // DIR holds aadauth_wasm.js and aadauth_wasm_bg.wasm. pkg/ itself has no function names
 // (wasm-opt drops them), so its samples cannot be attributed: the script says so.
 //
 // A phase's share is the fraction of samples with one of its functions on the stack
 // (inclusive). Shares are of the whole run, the JS glue and the timing loop included.
+// --under / --not-under (regular expressions on function names) restrict the list of top
+// functions to samples with (without) such a function on the stack: for example
+// `--under 'Run::login$' --not-under 'verify_rs256$'` lists the checks without the signature.
 import { Session } from 'node:inspector/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -27,6 +30,15 @@ if (!dir) {
 }
 const iterations = Number(opt('--iterations', 20000));
 const top = Number(opt('--top', 15));
+let under = null;
+let notUnder = null;
+try {
+  under = opt('--under') === undefined ? null : new RegExp(opt('--under'));
+  notUnder = opt('--not-under') === undefined ? null : new RegExp(opt('--not-under'));
+} catch (e) {
+  console.error(`profile: --under and --not-under take regular expressions: ${e.message}`);
+  process.exit(2);
+}
 if (!(Number.isInteger(iterations) && iterations > 0 && Number.isInteger(top) && top >= 0)) {
   console.error('profile: --iterations takes a positive whole number, --top a whole number');
   process.exit(2);
@@ -80,7 +92,6 @@ const inclusive = new Map();
 const self = new Map();
 for (const [id, count] of hits) {
   total += count;
-  self.set(name(byId.get(id)), (self.get(name(byId.get(id))) ?? 0) + count);
   const seen = new Set();
   for (let x = id; x !== undefined; x = parent.get(x)) {
     const k = name(byId.get(x));
@@ -88,6 +99,10 @@ for (const [id, count] of hits) {
       seen.add(k);
       inclusive.set(k, (inclusive.get(k) ?? 0) + count);
     }
+  }
+  const stack = [...seen];
+  if ((!under || stack.some((k) => under.test(k))) && !(notUnder && stack.some((k) => notUnder.test(k)))) {
+    self.set(name(byId.get(id)), (self.get(name(byId.get(id))) ?? 0) + count);
   }
 }
 const share = (re) => {
@@ -105,7 +120,8 @@ const shares = Object.fromEntries(PHASES.map(([label, re]) => [label, share(re)]
 const signature = shares[PHASES[0][0]];
 shares[PHASES[5][0]] = Math.max(0, shares[PHASES[5][0]] - signature);
 for (const [label, x] of Object.entries(shares)) console.log(`${pct(x)}  ${label}`);
-console.log(`\nTop ${top} functions by self time:`);
+const where = [under && `under /${under.source}/`, notUnder && `not under /${notUnder.source}/`].filter(Boolean);
+console.log(`\nTop ${top} functions by self time${where.length ? ` (samples ${where.join(', ')})` : ''}:`);
 for (const [k, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
   console.log(`${pct(c / total)}  ${k.slice(0, 120)}`);
 }
