@@ -114,3 +114,44 @@ fn rs256_public_operation_of_2048_bit_moduli_matches_num_bigint() {
     }
     assert_eq!(checked, 300 * 6);
 }
+
+/// The SIMD128 arithmetic at its extremes, where its column sums come closest to their
+/// bounds (`src/signature/simd128.rs` proves them at compile time; this checks the values):
+/// moduli whose limbs are all ones or mostly zeros, the largest and smallest sizes it
+/// takes, and signatures of all-ones limbs, n − 1, (n − 1)/2 and 2.
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn rs256_public_operation_of_extreme_2048_bit_moduli_matches_num_bigint() {
+    use num_bigint::BigUint;
+    let one = BigUint::from(1u8);
+    let pow2 = |bits: u32| &one << bits;
+    let moduli = [
+        pow2(2048) - 1u8,                 // every bit set
+        pow2(2047) + 1u8,                 // top and bottom bits only
+        pow2(2048) - pow2(1024) - 1u8,    // ones, a zero at bit 1024
+        pow2(2043) - 1u8,                 // the smallest size taken, all ones
+        pow2(2042) + pow2(1000) + 1u8,    // the smallest size taken, sparse
+        pow2(2048) - pow2(28 * 37) + 1u8, // a zero limb boundary in the middle
+    ];
+    let mut checked = 0;
+    for (m, n) in moduli.iter().enumerate() {
+        let n_be = n.to_bytes_be();
+        let be = |b: &BigUint| {
+            let raw = b.to_bytes_be();
+            let mut out = vec![0u8; n_be.len() - raw.len()];
+            out.extend_from_slice(&raw);
+            out
+        };
+        let ones = (pow2(28 * 73) - 1u8) % n; // 73 limbs of 2^28 − 1
+        let signatures = [n - 1u8, n - 2u8, (n - 1u8) >> 1, ones, BigUint::from(2u8)];
+        for e in [65537u64, 3] {
+            let v = aadauth::signature::RsaVerifier::new(&n_be, &e.to_be_bytes())
+                .unwrap_or_else(|| panic!("modulus {m} was refused"));
+            for s in &signatures {
+                let want = be(&s.modpow(&BigUint::from(e), n));
+                assert_eq!(v.public_op(&be(s)), Some(want), "modulus {m}, e = {e}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 6 * 5 * 2);
+}
