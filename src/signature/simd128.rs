@@ -181,7 +181,7 @@ fn reverse_padded(x: &Limbs) -> [Limbs; GROUP] {
 /// for terms from i = `lo`.
 #[inline(always)]
 fn window(k: usize, lo: usize) -> usize {
-    L - 1 - k + lo
+    L - 1 + lo - k
 }
 
 #[inline(always)]
