@@ -149,7 +149,7 @@ def main():
         rounds = load_json_rounds(raw, suite)
         if not rounds:
             continue
-        info[suite] = {k: v for k, v in rounds[0].items() if k not in ("rows", "memory")}
+        info[suite] = {k: v for k, v in rounds[0].items() if k not in ("rows", "memory", "evaluate_heap")}
         info[suite]["rounds"] = len(rounds)
         for r in rounds:
             for row in r.get("rows", []):
@@ -162,9 +162,11 @@ def main():
             if note not in notes:
                 notes.append("native: " + note)
     memory = None
+    evaluate_heap = None
     native_rounds = load_json_rounds(raw, "native")
     if native_rounds:
         memory = native_rounds[-1].get("memory")
+        evaluate_heap = native_rounds[-1].get("evaluate_heap")
 
     filter_rounds = []
     filter_files = sorted(glob.glob(os.path.join(raw, "filter-*.txt")))
@@ -243,6 +245,7 @@ def main():
         "rows": table,
         "extra_rows": extra,
         "memory": memory,
+        "evaluate_heap": evaluate_heap,
         "targets": targets,
         "notes": notes,
     }
@@ -424,6 +427,12 @@ def markdown(doc):
     else:
         lines.append("Not measured: %s." % doc["meta"].get("skipped", {}).get("cache", "no aadauth::cache in this build"))
     lines.append("")
+    heap = doc.get("evaluate_heap")
+    if heap:
+        lines.append("## Heap of one evaluation")
+        lines.append("")
+        lines.append(evaluate_heap_line(heap))
+        lines.append("")
     lines.append("## How the rows were measured")
     lines.append("")
     for r in ordered(doc):
@@ -458,7 +467,18 @@ def text_table(doc):
     if mem:
         out.append("")
         out.append("cache memory: %.0f bytes per cached token; 10,000-entry cache %.2f MiB (peak %.2f MiB)" % (mem["bytes_per_entry"], mem["cache_bytes"] / 1048576, mem["peak_bytes"] / 1048576))
+    heap = doc.get("evaluate_heap")
+    if heap:
+        out.append("")
+        out.append(evaluate_heap_line(heap))
     return "\n".join(out) + "\n"
+
+
+def evaluate_heap_line(heap):
+    """One native evaluation's heap, as bench/native counts it: why the allocator shows in
+    the native evaluate rows (each allocation is a malloc and a free)."""
+    return ("native %s: %d allocations, %.1f KiB requested, peak %.1f KiB live, of which the output keeps %.1f KiB (bytes as requested, without the allocator's per-block overhead)"
+            % (heap["call"], heap["allocations"], heap["requested_bytes"] / 1024, heap["peak_bytes"] / 1024, heap["output_bytes"] / 1024))
 
 
 def svg(doc):

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Tests of bench/report.py's target verdicts (python3 -m unittest bench/test_report.py).
+"""Tests of bench/report.py (python3 -m unittest bench/test_report.py): its target verdicts,
+and the native evaluation's heap figures in both reports.
 
 A target is PASS only when both statistics meet it: the pooled medians and the best rounds.
 """
 
+import contextlib
+import io
+import json
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -96,6 +101,52 @@ class TargetVerdicts(unittest.TestCase):
         self.assertEqual(verdict(targets, "cached token, filter")["result"], "N/A")
         self.assertEqual(verdict(report.evaluate_targets({}), "wasm cold evaluate in Node faster")["result"], "N/A")
 
+
+def run_report(native_rounds):
+    """report.main() on a raw folder holding these native rounds: (results.md, what it
+    printed, results.json)."""
+    with tempfile.TemporaryDirectory() as raw, tempfile.TemporaryDirectory() as out:
+        for i, r in enumerate(native_rounds, 1):
+            with open(os.path.join(raw, "native-%d.json" % i), "w", encoding="utf-8") as f:
+                json.dump(r, f)
+        printed = io.StringIO()
+        argv = sys.argv
+        sys.argv = ["report.py", raw, out]
+        try:
+            with contextlib.redirect_stdout(printed):
+                assert report.main() == 0
+        finally:
+            sys.argv = argv
+        with open(os.path.join(out, "results.md"), encoding="utf-8") as f:
+            md = f.read()
+        with open(os.path.join(out, "results.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+    return md, printed.getvalue(), doc
+
+
+class EvaluateHeap(unittest.TestCase):
+    ROWS = [{"id": "native_evaluate_loaded_keys", "median_us": 40.0, "samples_us": [40.0, 41.0]}]
+    HEAP = {"call": "evaluate_json_with_keys (key set loaded once)", "allocations": 253,
+            "requested_bytes": 34048, "peak_bytes": 23439, "output_bytes": 12477}
+
+    def test_the_last_rounds_heap_reaches_both_reports(self):
+        md, printed, doc = run_report([
+            {"rows": self.ROWS, "evaluate_heap": dict(self.HEAP, allocations=999)},
+            {"rows": self.ROWS, "evaluate_heap": self.HEAP},
+        ])
+        # 34048 B = 33.2 KiB, 23439 B = 22.9 KiB, 12477 B = 12.2 KiB.
+        line = "253 allocations, 33.2 KiB requested, peak 22.9 KiB live, of which the output keeps 12.2 KiB"
+        self.assertIn("## Heap of one evaluation", md)
+        self.assertIn(line, md)
+        self.assertIn(line, printed)
+        self.assertEqual(doc["evaluate_heap"], self.HEAP)
+        self.assertNotIn("evaluate_heap", doc["suites"]["native"])
+
+    def test_no_heap_section_without_the_figures(self):
+        md, printed, doc = run_report([{"rows": self.ROWS}])
+        self.assertNotIn("Heap of one evaluation", md)
+        self.assertNotIn("allocations,", printed)
+        self.assertIsNone(doc["evaluate_heap"])
 
 if __name__ == "__main__":
     unittest.main()

@@ -4,14 +4,16 @@
 #
 #   bench-results/results.md     the table: median and p99 µs per operation, ratio to
 #                                OpenSSL (Node crypto.verify), the targets as PASS/FAIL,
-#                                the verified-token cache's memory
+#                                the verified-token cache's memory, the heap of one
+#                                native evaluation
 #   bench-results/results.json   the same, machine-readable (per-round medians too)
 #   bench-results/chart.svg      a bar chart of the medians (log scale), p99 whiskers
 #   bench-results/raw/           each suite's output, per round
 #
 # Suites (bench/README.md says what each row measures):
 #   native   bench/native (aadauth core in-process: evaluate_json cold, LoginFlow warm,
-#            signature only, gateway new/cached token, cache memory); built a second time
+#            signature only, gateway new/cached token, cache memory, one evaluation's
+#            heap); built a second time
 #            with the `aadauth` binary's allocator (mimalloc) for the rows that allocate
 #            much (`…_mimalloc`)
 #   node     bench/node (wasm evaluate from pkg/, jose jwtVerify, crypto.verify)
