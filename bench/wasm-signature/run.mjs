@@ -2,6 +2,10 @@
 // in one Node process, next to crypto.verify of the same signature; every build's result
 // must equal BigInt's modpow first. Usage: node run.mjs LABEL=DIR... [--rounds N]
 // (scripts/ab-signature-wasm.sh builds the DIRs).
+//
+// With --count K (one build): checks the result, runs WARMUP operations and then K more,
+// and times nothing: the instruction counter's workload (scripts/ab-signature-wasm.sh
+// --callgrind runs it under valgrind at K = 0 and K > 0 and takes the difference).
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,9 +15,14 @@ const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
 const at = args.indexOf('--rounds');
 const rounds = at >= 0 ? Number(args[at + 1]) : 40;
-const builds = args.filter((a, i) => a.includes('=') && !(at >= 0 && i === at + 1));
-if (!builds.length || !(Number.isInteger(rounds) && rounds > 0)) {
-  console.error('usage: node run.mjs LABEL=DIR... [--rounds N]');
+const countAt = args.indexOf('--count');
+const count = countAt >= 0 ? Number(args[countAt + 1]) : null;
+const valueAt = new Set([at + 1, countAt + 1].filter((i) => i > 0));
+const builds = args.filter((a, i) => a.includes('=') && !valueAt.has(i));
+const known = args.every((a, i) => valueAt.has(i) || a === '--rounds' || a === '--count' || a.includes('='));
+if (!known || !builds.length || !(Number.isInteger(rounds) && rounds > 0)
+    || (count !== null && !(Number.isInteger(count) && count >= 0 && builds.length === 1))) {
+  console.error('usage: node run.mjs LABEL=DIR... [--rounds N] | node run.mjs LABEL=DIR --count K');
   process.exit(2);
 }
 const vector = JSON.parse(readFileSync(new URL('../../tests/vectors/allowed_vm_system_assigned.json', import.meta.url), 'utf8'));
@@ -44,6 +53,14 @@ const cases = builds.map((b) => {
   if (big(bench.result(sig)) !== want) throw new Error(`${label}: wrong result`);
   return { label, fn: (k) => bench.run(sig, k) };
 });
+// The instruction counter's workload: the same warm-up at every K, so that the difference
+// between two counts is K operations of optimised code.
+const WARMUP = 2000;
+if (count !== null) {
+  cases[0].fn(WARMUP);
+  cases[0].fn(count);
+  process.exit(0);
+}
 const keyObject = createPublicKey({ key: jwk, format: 'jwk' });
 const signingInput = Buffer.from(token.slice(0, token.lastIndexOf('.')));
 cases.push({
