@@ -25,10 +25,11 @@
 //!   bounds checks, the horizontal sums), which in V8 cost about as much as a one-column
 //!   loop's products, are paid once per group. q is chosen column by column as before;
 //!   a column takes the products of the q chosen within its group afterwards, as scalars.
-//!   In V8 on x64 a public operation then runs 29% fewer instructions than one column at
-//!   a time (0.73 against 1.03 million, callgrind over Node) but is only about 8% faster
-//!   (55.3 against 60.0 µs, `scripts/ab-signature-wasm.sh e53c816 .`): the two unpacks
-//!   V8 emits for every `extmul` hold it near one product per cycle.
+//!   In V8 on x64 a public operation then runs 20% fewer instructions than one column at
+//!   a time (798,666 against 1,000,039: `scripts/ab-signature-wasm.sh e53c816 .
+//!   --callgrind`) but is only about 8% faster (55.3 against 60.0 µs,
+//!   `scripts/ab-signature-wasm.sh e53c816 .`): the two unpacks V8 emits for every
+//!   `extmul` hold it near one product per cycle.
 //! - The `keep` mask: every loaded vector is ANDed with an all-ones vector the optimizer
 //!   cannot see through. Without it LLVM rewrites `extmul(load, load)` as `i64x2.mul` of
 //!   two `v128.load32x2_u`, which V8 on x64 emulates with three `pmuludq` and shifts,
