@@ -58,6 +58,7 @@ ROWS = [
     ("node_crypto_verify", "floor", "Node crypto.verify RSA-SHA256 (OpenSSL floor)"),
     ("python_cryptography_verify", "floor", "Python cryptography RSA verify (OpenSSL)"),
     ("js_json_parse_output", "floor", "JSON.parse of the evaluate output (the output object alone, no wasm)"),
+    ("wasm_verifier_evaluate_no_signature", "floor", "wasm Verifier.evaluate without the signature (skip_signature: decode-only)"),
 ]
 GROUP_COLOURS = {
     "aadauth native": "#1f6fb4",
@@ -327,8 +328,10 @@ def evaluate_targets(results):
                     "evaluate, key set loaded once:", one_shot)
 
     wv, wv1, wg = med("wasm_verifier_evaluate"), med("wasm_evaluate_json_text"), med("wasm_gateway_new_token")
-    parse = med("js_json_parse_output")
+    parse, unsigned = med("js_json_parse_output"), med("wasm_verifier_evaluate_no_signature")
     extra = ""
+    if unsigned and floor:
+        extra += "; without the signature (skip_signature) %.1f µs = %.2f×" % (unsigned, unsigned / floor)
     if parse and floor:
         extra += "; of which JSON.parse of the output alone %.1f µs = %.2f×" % (parse, parse / floor)
     if wv1 and floor:

@@ -23,6 +23,11 @@
 //   node_crypto_verify       crypto.verify('RSA-SHA256', signingInput, keyObject, signature)
 //                            with a KeyObject created once: OpenSSL's RSA verification with
 //                            nothing around it, the floor every row is compared to.
+//   wasm_verifier_evaluate_no_signature
+//                            Verifier.evaluate on the same input with skip_signature: true
+//                            (decode-only: every check but the signature's, the same output
+//                            document): the rest of an evaluation, the part a faster RSA
+//                            could not shorten.
 //   js_json_parse_output     JSON.parse of Verifier.evaluate's output document as JSON text
 //                            (no wasm): what building the contract's output object costs
 //                            in JavaScript by itself, a floor under every JS `evaluate`.
@@ -70,6 +75,7 @@ const jwks = typeof input.keys === 'string' ? JSON.parse(input.keys) : input.key
 const inputText = JSON.stringify(input);
 const { keys: _keys, ...inputWithoutKeys } = input;
 const inputWithoutKeysText = JSON.stringify(inputWithoutKeys);
+const inputNoSignatureText = JSON.stringify({ ...inputWithoutKeys, skip_signature: true });
 
 // jose: the issuer Vault's v1 tokens carry, the configured audience, the vector's clock.
 const joseOptions = {
@@ -112,6 +118,11 @@ if (withWasm) {
     roles: { bench: { bound_service_principal_ids: [payload.oid] } },
   };
   outputText = JSON.stringify(verifier.evaluate(inputWithoutKeysText));
+  const decodeOnly = verifier.evaluate(inputNoSignatureText);
+  const skipped = decodeOnly.checks.find((c) => c.id === 'token.signature');
+  if (!decodeOnly.allowed || skipped?.outcome !== 'skip') {
+    throw new Error(`Verifier.evaluate with skip_signature: allowed ${decodeOnly.allowed}, token.signature ${skipped?.outcome}`);
+  }
   gatewayNew = new Gateway({ ...settings, cache_size: 0 }, jwks);
   gatewayCached = new Gateway(settings, jwks);
   const d = gatewayNew.check(token, input.now, 'bench');
@@ -186,6 +197,9 @@ const cases = [
   { id: 'wasm_gateway_cached_node_sha', label: 'wasm Gateway.checkCached (Node SHA-256)', wasm: true,
     what: "Node's SHA-256 of the token (crypto.hash) + Gateway.checkCached(digest): lookup, exp, role bindings",
     fn: () => check(gatewayCached.checkCached(sha256(token), input.now, 'bench')?.cached, 'Gateway.checkCached') },
+  { id: 'wasm_verifier_evaluate_no_signature', label: 'wasm Verifier.evaluate, no signature', wasm: true,
+    what: 'Verifier.evaluate with skip_signature: true (decode-only): every check but the signature, the same output object',
+    fn: () => check(verifier.evaluate(inputNoSignatureText).allowed, 'Verifier.evaluate skip_signature') },
   { id: 'js_json_parse_output', label: 'JSON.parse of the evaluate output', wasm: true,
     what: "JSON.parse of Verifier.evaluate's output as JSON text: the output object alone, no wasm",
     fn: () => check(JSON.parse(outputText).allowed, 'JSON.parse') },
